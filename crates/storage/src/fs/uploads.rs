@@ -1,0 +1,417 @@
+//! Upload sessions (distribution spec, "Pushing blobs").
+//!
+//! A session's bytes go to `uploads/<uuid>/data` as they arrive and are hashed on the way, in
+//! batches handed to the blocking pool so that receiving, hashing and writing overlap. Nothing
+//! is flushed until the client completes the upload; then the digest is checked, the data is
+//! flushed and renamed into `blobs/`, and only then linked into the repository.
+//!
+//! The running hash lives in memory. A session whose hash was lost (a restart, a cancelled
+//! request) still completes: its data file is hashed again from disk.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use hallmark_oci::{Algorithm, Digest, Digester, RepositoryName};
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+
+use super::{Inner, atomic, blocking};
+use crate::error::IoContext;
+use crate::{BodyStream, Result, StorageError, UploadId};
+
+/// Bytes gathered from the network before one hand-off to the blocking pool.
+const WRITE_BATCH: usize = 1 << 20;
+
+/// What `uploads/<uuid>/info` records, so a session survives a restart.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionInfo {
+    repository: String,
+    algorithm: String,
+}
+
+/// A session: fixed facts outside the lock, changing state inside it.
+#[derive(Debug)]
+pub(super) struct SessionHandle {
+    repo: RepositoryName,
+    dir: PathBuf,
+    pub(super) state: tokio::sync::Mutex<SessionState>,
+}
+
+#[derive(Debug)]
+pub(super) struct SessionState {
+    /// Bytes accepted so far; the data file may hold more after a cancelled write, never less.
+    pub(super) size: u64,
+    /// Hash of the first `size` bytes, when still known.
+    digester: Option<Digester>,
+    /// Open data file, positioned at `size`.
+    file: Option<File>,
+    /// Completed or cancelled: the id is no longer valid.
+    pub(super) ended: bool,
+}
+
+impl Inner {
+    fn upload_dir(&self, id: UploadId) -> PathBuf {
+        self.root.join("uploads").join(id.simple().to_string())
+    }
+
+    pub(super) async fn start_session(
+        &self,
+        repo: &RepositoryName,
+        algorithm: Algorithm,
+    ) -> Result<UploadId> {
+        let id = uuid::Uuid::new_v4();
+        let dir = self.upload_dir(id);
+        let info = SessionInfo {
+            repository: repo.to_string(),
+            algorithm: algorithm.to_string(),
+        };
+        let info = serde_json::to_vec(&info).unwrap_or_default();
+        let dir2 = dir.clone();
+        // Not flushed: a session lost to a crash is simply unknown afterwards, and the client
+        // starts again; only completed blobs promise durability.
+        blocking(move || {
+            fs::create_dir(&dir2)?;
+            fs::write(dir2.join("info"), info)
+        })
+        .await
+        .context("creating upload session")?;
+        let handle = SessionHandle {
+            repo: repo.clone(),
+            dir,
+            state: tokio::sync::Mutex::new(SessionState {
+                size: 0,
+                digester: Some(algorithm.digester()),
+                file: None,
+                ended: false,
+            }),
+        };
+        self.sessions().insert(id, Arc::new(handle));
+        Ok(id)
+    }
+
+    fn sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<UploadId, Arc<SessionHandle>>> {
+        // Entries are whole values; a poisoned map is still consistent.
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Finds a session of `repo`, in memory or (after a restart) on disk.
+    pub(super) async fn session(
+        &self,
+        repo: &RepositoryName,
+        id: UploadId,
+    ) -> Result<Arc<SessionHandle>> {
+        let found = self.sessions().get(&id).cloned();
+        let handle = match found {
+            Some(h) => h,
+            None => {
+                let dir = self.upload_dir(id);
+                let loaded = blocking(move || load_session(dir)).await?;
+                let Some(handle) = loaded else {
+                    return Err(StorageError::UploadUnknown);
+                };
+                self.sessions().entry(id).or_insert(Arc::new(handle)).clone()
+            }
+        };
+        if &handle.repo != repo {
+            return Err(StorageError::UploadUnknown);
+        }
+        Ok(handle)
+    }
+
+    pub(super) async fn complete_session(
+        &self,
+        repo: &RepositoryName,
+        id: UploadId,
+        digest: &Digest,
+    ) -> Result<u64> {
+        let handle = self.session(repo, id).await?;
+        let mut state = handle.state.lock().await;
+        if state.ended {
+            return Err(StorageError::UploadUnknown);
+        }
+        state.ended = true;
+        let size = state.size;
+        let file = state.file.take();
+        let digester = state.digester.take();
+        let dir = handle.dir.clone();
+        let blob = self.blob_path(digest);
+        let link = self.layer_link(repo, digest);
+        let digest = digest.clone();
+        let result = blocking(move || {
+            let result = finish_upload(&dir, file, digester, size, &digest, &blob, &link);
+            let _ = fs::remove_dir_all(&dir);
+            result
+        })
+        .await;
+        drop(state);
+        self.sessions().remove(&id);
+        result.map(|()| size)
+    }
+
+    pub(super) async fn cancel_session(&self, repo: &RepositoryName, id: UploadId) -> Result<()> {
+        let handle = self.session(repo, id).await?;
+        let mut state = handle.state.lock().await;
+        if state.ended {
+            return Err(StorageError::UploadUnknown);
+        }
+        state.ended = true;
+        state.file = None;
+        let dir = handle.dir.clone();
+        blocking(move || fs::remove_dir_all(dir)).await.context("removing upload session")?;
+        drop(state);
+        self.sessions().remove(&id);
+        Ok(())
+    }
+
+    /// Removes sessions nobody touched for `max_age`, at start-up.
+    pub(super) fn purge_stale_uploads(&self, max_age: Duration) {
+        let Ok(entries) = fs::read_dir(self.root.join("uploads")) else { return };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let touched = [path.join("data"), path.join("info")]
+                .iter()
+                .filter_map(|p| p.metadata().and_then(|m| m.modified()).ok())
+                .max();
+            let stale = touched
+                .and_then(|t| now.duration_since(t).ok())
+                .is_none_or(|age| age > max_age);
+            if stale {
+                tracing::info!(path = %path.display(), "removing stale upload session");
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
+    }
+}
+
+fn load_session(dir: PathBuf) -> Result<Option<SessionHandle>> {
+    let info_path = dir.join("info");
+    let Some(info) = atomic::read_optional(&info_path).context("reading upload session")? else {
+        return Ok(None);
+    };
+    let corrupt = |reason: String| StorageError::Corrupt {
+        path: info_path.display().to_string(),
+        reason,
+    };
+    let info: SessionInfo = serde_json::from_slice(&info).map_err(|e| corrupt(e.to_string()))?;
+    let repo = info.repository.parse().map_err(|e: hallmark_oci::NameError| corrupt(e.to_string()))?;
+    // The algorithm is recorded for people reading the directory; a reloaded session has lost
+    // its running hash and rehashes with whatever algorithm the client's digest names.
+    let _: Algorithm =
+        info.algorithm.parse().map_err(|e: hallmark_oci::DigestError| corrupt(e.to_string()))?;
+    let size = match fs::metadata(dir.join("data")) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(StorageError::Io { action: "reading upload session", source: e }),
+    };
+    Ok(Some(SessionHandle {
+        repo,
+        dir,
+        state: tokio::sync::Mutex::new(SessionState {
+            size,
+            digester: None,
+            file: None,
+            ended: false,
+        }),
+    }))
+}
+
+/// Verifies, flushes, publishes and links a finished upload.
+fn finish_upload(
+    dir: &Path,
+    file: Option<File>,
+    digester: Option<Digester>,
+    size: u64,
+    digest: &Digest,
+    blob: &Path,
+    link: &Path,
+) -> Result<()> {
+    let data = dir.join("data");
+    let file = match file {
+        Some(f) => f,
+        None => open_data(&data, size).context("opening upload data")?,
+    };
+    let computed = match digester {
+        Some(d) if d.algorithm() == digest.algorithm() => d.finish(),
+        _ => rehash(&data, size, digest.algorithm()).context("hashing upload data")?,
+    };
+    if &computed != digest {
+        return Err(StorageError::DigestMismatch { expected: digest.clone(), computed });
+    }
+    file.sync_all().context("flushing upload data")?;
+    drop(file);
+    if !blob.exists() {
+        atomic::publish(&data, blob).context("publishing blob")?;
+    }
+    atomic::touch(link).context("linking blob into repository")?;
+    Ok(())
+}
+
+/// Opens (creating) a session's data file, cut back to the `size` bytes that were accepted.
+fn open_data(path: &Path, size: u64) -> io::Result<File> {
+    let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    f.set_len(size)?;
+    f.seek(SeekFrom::Start(size))?;
+    Ok(f)
+}
+
+fn rehash(path: &Path, size: u64, algorithm: Algorithm) -> io::Result<Digest> {
+    let mut d = algorithm.digester();
+    let mut f = File::open(path)?.take(size);
+    let mut buf = vec![0u8; WRITE_BATCH];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        d.update(&buf[..n]);
+    }
+    Ok(d.finish())
+}
+
+impl SessionHandle {
+    /// Appends one chunk; see [`crate::Storage::upload_append`].
+    pub(super) async fn append(
+        &self,
+        start: Option<u64>,
+        len: Option<u64>,
+        body: impl BodyStream,
+    ) -> Result<u64> {
+        let mut state = self.state.lock().await;
+        if state.ended {
+            return Err(StorageError::UploadUnknown);
+        }
+        if let Some(start) = start
+            && start != state.size
+        {
+            return Err(StorageError::RangeMismatch { size: state.size, start });
+        }
+        let before = state.size;
+        let file = match state.file.take() {
+            Some(f) => f,
+            None => {
+                let path = self.dir.join("data");
+                blocking(move || open_data(&path, before)).await.context("opening upload data")?
+            }
+        };
+        let digester = state.digester.clone();
+        let mut writer = Writer { idle: Some((file, digester)), pending: None };
+        let result = receive(&mut writer, len, body).await;
+        let settled = writer.settle().await;
+        let Some((file, digester)) = writer.idle.take() else {
+            // The blocking write task panicked; its state is gone. Drop the file handle so the
+            // next append reopens and truncates, and rehash at completion.
+            state.digester = None;
+            return Err(result.err().unwrap_or(StorageError::Io {
+                action: "writing upload data",
+                source: io::Error::other("write task failed"),
+            }));
+        };
+        match result.and_then(|received| settled.map(|()| received)) {
+            Ok(received) => {
+                state.size = before + received;
+                state.file = Some(file);
+                state.digester = digester;
+                Ok(state.size)
+            }
+            Err(e) => {
+                // Roll back: the session keeps exactly what it had before this chunk.
+                let truncated = blocking(move || file.set_len(before).map(|()| file)).await;
+                if let Ok(mut f) = truncated
+                    && f.seek(SeekFrom::Start(before)).is_ok()
+                {
+                    state.file = Some(f);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Reads the body into the writer, checking its length against `len`.
+async fn receive(writer: &mut Writer, len: Option<u64>, mut body: impl BodyStream) -> Result<u64> {
+    let mut received = 0u64;
+    let mut batch = Vec::new();
+    let mut batch_len = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(StorageError::Body)?;
+        received += chunk.len() as u64;
+        if let Some(declared) = len
+            && received > declared
+        {
+            return Err(StorageError::LengthMismatch { declared, received });
+        }
+        batch_len += chunk.len();
+        batch.push(chunk);
+        if batch_len >= WRITE_BATCH {
+            writer.submit(std::mem::take(&mut batch)).await?;
+            batch_len = 0;
+        }
+    }
+    if !batch.is_empty() {
+        writer.submit(batch).await?;
+    }
+    if let Some(declared) = len
+        && received != declared
+    {
+        return Err(StorageError::LengthMismatch { declared, received });
+    }
+    Ok(received)
+}
+
+type WriteState = (File, Option<Digester>);
+
+/// Hands batches to the blocking pool, one in flight at a time, so the next batch is received
+/// while the previous one is hashed and written.
+struct Writer {
+    idle: Option<WriteState>,
+    pending: Option<JoinHandle<(WriteState, io::Result<()>)>>,
+}
+
+impl Writer {
+    /// Waits for the batch in flight, if any, and returns the state to `idle`.
+    async fn settle(&mut self) -> Result<()> {
+        let Some(handle) = self.pending.take() else { return Ok(()) };
+        match handle.await {
+            Ok((state, result)) => {
+                self.idle = Some(state);
+                result.context("writing upload data")
+            }
+            Err(e) => Err(StorageError::Io {
+                action: "writing upload data",
+                source: io::Error::other(e.to_string()),
+            }),
+        }
+    }
+
+    async fn submit(&mut self, batch: Vec<Bytes>) -> Result<()> {
+        self.settle().await?;
+        let Some((mut file, mut digester)) = self.idle.take() else {
+            return Err(StorageError::Io {
+                action: "writing upload data",
+                source: io::Error::other("write task failed"),
+            });
+        };
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            let mut result = Ok(());
+            for b in &batch {
+                if let Some(d) = digester.as_mut() {
+                    d.update(b);
+                }
+                if let Err(e) = file.write_all(b) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            ((file, digester), result)
+        }));
+        Ok(())
+    }
+}
