@@ -135,7 +135,10 @@ impl Digest {
             text.push(char::from(HEX[usize::from(b >> 4)]));
             text.push(char::from(HEX[usize::from(b & 0xf)]));
         }
-        Digest { algorithm, text: text.into() }
+        Digest {
+            algorithm,
+            text: text.into(),
+        }
     }
 }
 
@@ -154,10 +157,16 @@ impl FromStr for Digest {
                 found: hex.len(),
             });
         }
-        if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DigestError::NotHex);
         }
-        Ok(Digest { algorithm, text: s.into() })
+        Ok(Digest {
+            algorithm,
+            text: s.into(),
+        })
     }
 }
 
@@ -246,7 +255,10 @@ mod tests {
         let cases: &[(&str, Option<DigestError>)] = &[
             (EMPTY, None),
             ("sha256", Some(DigestError::MissingSeparator)),
-            ("md5:abcd", Some(DigestError::UnsupportedAlgorithm("md5".into()))),
+            (
+                "md5:abcd",
+                Some(DigestError::UnsupportedAlgorithm("md5".into())),
+            ),
             (
                 "sha256:abcd",
                 Some(DigestError::BadLength {

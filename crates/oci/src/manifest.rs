@@ -119,7 +119,9 @@ impl Manifest {
         if raw.schema_version != 2 {
             return Err(ManifestError::SchemaVersion(raw.schema_version));
         }
-        let header = content_type.map(media_type::essence).filter(|s| !s.is_empty());
+        let header = content_type
+            .map(media_type::essence)
+            .filter(|s| !s.is_empty());
         let media_type = match (header, raw.media_type.as_deref()) {
             (Some(h), Some(b)) if h != b => {
                 return Err(ManifestError::MediaTypeMismatch {
@@ -199,10 +201,18 @@ mod tests {
     fn rejects_bad_manifests() {
         let cases: &[(&str, Option<&str>, &str)] = &[
             ("not json", None, "not valid JSON"),
-            (r#"{"schemaVersion": 1}"#, Some(media_type::OCI_MANIFEST), "schemaVersion"),
+            (
+                r#"{"schemaVersion": 1}"#,
+                Some(media_type::OCI_MANIFEST),
+                "schemaVersion",
+            ),
             (r#"{"schemaVersion": 2}"#, None, "media type unknown"),
             (r#"{"schemaVersion": 2}"#, Some("text/plain"), "unsupported"),
-            (r#"{"schemaVersion": 2}"#, Some(media_type::OCI_MANIFEST), "no config"),
+            (
+                r#"{"schemaVersion": 2}"#,
+                Some(media_type::OCI_MANIFEST),
+                "no config",
+            ),
             (IMAGE, Some(media_type::OCI_INDEX), "does not match"),
             (
                 r#"{"schemaVersion": 2, "manifests": [{"mediaType": "x", "digest": "sha256:1",
@@ -212,7 +222,9 @@ mod tests {
             ),
         ];
         for (body, ct, want) in cases {
-            let err = Manifest::parse(body.as_bytes(), *ct).expect_err(body).to_string();
+            let err = Manifest::parse(body.as_bytes(), *ct)
+                .expect_err(body)
+                .to_string();
             assert!(err.contains(want), "{body}: {err}");
         }
     }

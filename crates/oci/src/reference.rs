@@ -120,7 +120,9 @@ impl FromStr for Tag {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let b = s.as_bytes();
-        let first_ok = b.first().is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
+        let first_ok = b
+            .first()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
         let rest_ok = b
             .iter()
             .skip(1)
@@ -199,10 +201,16 @@ mod tests {
             "a b", "a/b/", "_a", "a..b",
         ];
         for n in bad {
-            assert!(n.parse::<RepositoryName>().is_err(), "{n} should be invalid");
+            assert!(
+                n.parse::<RepositoryName>().is_err(),
+                "{n} should be invalid"
+            );
         }
         let long = "a".repeat(256);
-        assert_eq!(long.parse::<RepositoryName>(), Err(NameError::NameTooLong(256)));
+        assert_eq!(
+            long.parse::<RepositoryName>(),
+            Err(NameError::NameTooLong(256))
+        );
     }
 
     #[test]

@@ -197,8 +197,7 @@ pub trait Storage: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 
     /// The repository's tags in lexical order, or `None` when the repository does not exist.
-    fn tags(&self, repo: &RepositoryName)
-    -> impl Future<Output = Result<Option<Vec<Tag>>>> + Send;
+    fn tags(&self, repo: &RepositoryName) -> impl Future<Output = Result<Option<Vec<Tag>>>> + Send;
 
     /// The manifests in `repo` whose subject is `subject`.
     fn referrers(

@@ -30,7 +30,9 @@ impl BlobStream {
                 return;
             }
             while remaining > 0 {
-                let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(READ_CHUNK);
+                let want = usize::try_from(remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(READ_CHUNK);
                 let mut buf = BytesMut::zeroed(want);
                 let chunk = match file.read(&mut buf) {
                     Ok(0) => Err(io::Error::new(

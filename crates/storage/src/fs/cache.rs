@@ -78,7 +78,9 @@ impl Cache {
         }
         self.insert_manifest(repo, manifest);
         if let Some(tag) = tag {
-            self.repo(repo).tags.insert(tag.clone(), manifest.digest.clone());
+            self.repo(repo)
+                .tags
+                .insert(tag.clone(), manifest.digest.clone());
         }
     }
 
@@ -99,7 +101,10 @@ impl Cache {
             }
             self.referrer_subjects = 0;
         }
-        let old = self.repo(repo).referrers.insert(subject.clone(), referrers.clone());
+        let old = self
+            .repo(repo)
+            .referrers
+            .insert(subject.clone(), referrers.clone());
         if old.is_none() {
             self.referrer_subjects += 1;
         }
@@ -123,7 +128,9 @@ impl Cache {
     /// A manifest and every tag on it were deleted.
     pub(crate) fn remove_manifest(&mut self, repo: &RepositoryName, digest: &Digest) {
         self.generation += 1;
-        let Some(r) = self.repos.get_mut(repo) else { return };
+        let Some(r) = self.repos.get_mut(repo) else {
+            return;
+        };
         if let Some(m) = r.manifests.remove(digest) {
             self.manifest_bytes -= m.bytes.len();
         }
@@ -147,7 +154,9 @@ impl Cache {
         change: impl FnOnce(&Referrers) -> Referrers,
     ) {
         self.generation += 1;
-        let Some(r) = self.repos.get_mut(repo) else { return };
+        let Some(r) = self.repos.get_mut(repo) else {
+            return;
+        };
         if let Some(list) = r.referrers.get_mut(subject) {
             *list = Arc::new(change(list));
         }
@@ -170,7 +179,10 @@ impl Cache {
             }
             self.manifest_bytes = 0;
         }
-        let old = self.repo(repo).manifests.insert(manifest.digest.clone(), manifest.clone());
+        let old = self
+            .repo(repo)
+            .manifests
+            .insert(manifest.digest.clone(), manifest.clone());
         self.manifest_bytes += size;
         if let Some(old) = old {
             self.manifest_bytes -= old.bytes.len();

@@ -23,7 +23,10 @@ impl Inner {
     }
 
     fn revision_path(&self, repo: &RepositoryName, d: &Digest) -> PathBuf {
-        self.manifests_dir(repo).join("revisions").join(d.algorithm().as_str()).join(d.hex())
+        self.manifests_dir(repo)
+            .join("revisions")
+            .join(d.algorithm().as_str())
+            .join(d.hex())
     }
 
     fn tags_dir(&self, repo: &RepositoryName) -> PathBuf {
@@ -85,9 +88,13 @@ impl Inner {
             return Ok(None);
         };
         let text = String::from_utf8_lossy(&bytes);
-        let digest = text.trim().parse().map_err(|e: hallmark_oci::DigestError| {
-            StorageError::Corrupt { path: path.display().to_string(), reason: e.to_string() }
-        })?;
+        let digest = text
+            .trim()
+            .parse()
+            .map_err(|e: hallmark_oci::DigestError| StorageError::Corrupt {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(Some(digest))
     }
 
@@ -136,7 +143,9 @@ impl Inner {
         let referrer = match &write.referrer {
             Some((subject, descriptor)) => {
                 let entry = entry_for(descriptor)?;
-                let path = self.referrers_dir(repo, subject).join(entry_name(&write.digest));
+                let path = self
+                    .referrers_dir(repo, subject)
+                    .join(entry_name(&write.digest));
                 let (tmp, json) = (self.tmp.clone(), entry.json.clone());
                 blocking(move || atomic::write_file(&tmp, &path, &json))
                     .await
@@ -146,7 +155,11 @@ impl Inner {
             None => None,
         };
         let tags_dir = self.tags_dir(repo);
-        let (tmp, tags, text) = (self.tmp.clone(), write.tags.clone(), write.digest.to_string());
+        let (tmp, tags, text) = (
+            self.tmp.clone(),
+            write.tags.clone(),
+            write.digest.to_string(),
+        );
         blocking(move || {
             tags.iter().try_for_each(|t| {
                 atomic::write_file(&tmp, &tags_dir.join(t.as_str()), text.as_bytes())
@@ -163,7 +176,9 @@ impl Inner {
         let mut cache = self.cache();
         cache.put_manifest(repo, &manifest, &write.tags);
         if let Some((subject, entry)) = referrer {
-            cache.change_referrers(repo, subject, |old| with_entry(old, Some(entry), &write.digest));
+            cache.change_referrers(repo, subject, |old| {
+                with_entry(old, Some(entry), &write.digest)
+            });
         }
         Ok(())
     }
@@ -210,7 +225,9 @@ impl Inner {
     pub(super) async fn delete_tag(&self, repo: &RepositoryName, tag: &Tag) -> Result<bool> {
         let _guard = self.repo_lock(repo).lock().await;
         let path = self.tags_dir(repo).join(tag.as_str());
-        let existed = blocking(move || atomic::remove(&path)).await.context("deleting tag")?;
+        let existed = blocking(move || atomic::remove(&path))
+            .await
+            .context("deleting tag")?;
         self.cache().remove_tag(repo, tag);
         Ok(existed)
     }
@@ -258,14 +275,18 @@ impl Inner {
                         path: path.display().to_string(),
                         reason: e.to_string(),
                     })?;
-                out.push(ReferrerEntry { descriptor, json: Bytes::from(bytes) });
+                out.push(ReferrerEntry {
+                    descriptor,
+                    json: Bytes::from(bytes),
+                });
             }
             out.sort_unstable_by(|a, b| a.descriptor.digest.cmp(&b.descriptor.digest));
             Ok(out)
         })
         .await?;
         let referrers = Arc::new(Referrers { entries });
-        self.cache().fill_referrers(generation, repo, subject, &referrers);
+        self.cache()
+            .fill_referrers(generation, repo, subject, &referrers);
         Ok(referrers)
     }
 }
@@ -280,13 +301,20 @@ fn entry_for(descriptor: &Descriptor) -> Result<ReferrerEntry> {
         action: "encoding referrers entry",
         source: io::Error::other(e),
     })?;
-    Ok(ReferrerEntry { descriptor: descriptor.clone(), json: Bytes::from(json) })
+    Ok(ReferrerEntry {
+        descriptor: descriptor.clone(),
+        json: Bytes::from(json),
+    })
 }
 
 /// `old` with the entry for `digest` replaced by `entry` (or removed when `None`).
 fn with_entry(old: &Referrers, entry: Option<ReferrerEntry>, digest: &Digest) -> Referrers {
-    let mut entries: Vec<ReferrerEntry> =
-        old.entries.iter().filter(|e| &e.descriptor.digest != digest).cloned().collect();
+    let mut entries: Vec<ReferrerEntry> = old
+        .entries
+        .iter()
+        .filter(|e| &e.descriptor.digest != digest)
+        .cloned()
+        .collect();
     if let Some(entry) = entry {
         let at = entries.partition_point(|e| e.descriptor.digest < entry.descriptor.digest);
         entries.insert(at, entry);

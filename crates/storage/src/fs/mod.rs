@@ -36,8 +36,8 @@ use std::time::Duration;
 use hallmark_oci::{Algorithm, Digest, Reference, RepositoryName, Tag};
 use thiserror::Error;
 
-use crate::error::IoContext;
 use crate::StorageError;
+use crate::error::IoContext;
 use crate::{
     BlobStream, BodyStream, ManifestWrite, Referrers, Result, Storage, StoredManifest, UploadId,
 };
@@ -109,7 +109,10 @@ impl FsStorage {
     /// Opens (creating if needed) a store at `root`.
     pub fn open(root: impl Into<PathBuf>, options: FsOptions) -> Result<FsStorage, OpenError> {
         let root: PathBuf = root.into();
-        let io_err = |source| OpenError::Io { path: root.clone(), source };
+        let io_err = |source| OpenError::Io {
+            path: root.clone(),
+            source,
+        };
         for dir in ["blobs", "repositories", "uploads", "tmp"] {
             atomic::ensure_dir(&root.join(dir)).map_err(io_err)?;
         }
@@ -127,13 +130,17 @@ impl FsStorage {
         let inner = Inner {
             tmp,
             _lock: lock,
-            repo_locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            repo_locks: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
             cache: Mutex::new(cache::Cache::new(options.manifest_cache_bytes)),
             sessions: Mutex::new(HashMap::new()),
             root,
         };
         inner.purge_stale_uploads(options.stale_upload_age);
-        Ok(FsStorage { inner: Arc::new(inner) })
+        Ok(FsStorage {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The root directory.
@@ -145,7 +152,11 @@ impl FsStorage {
 impl Inner {
     fn blob_path(&self, d: &Digest) -> PathBuf {
         let hex = d.hex();
-        self.root.join("blobs").join(d.algorithm().as_str()).join(&hex[..2]).join(hex)
+        self.root
+            .join("blobs")
+            .join(d.algorithm().as_str())
+            .join(&hex[..2])
+            .join(hex)
     }
 
     fn repo_dir(&self, repo: &RepositoryName) -> PathBuf {
@@ -155,7 +166,10 @@ impl Inner {
     }
 
     fn layer_link(&self, repo: &RepositoryName, d: &Digest) -> PathBuf {
-        self.repo_dir(repo).join("_layers").join(d.algorithm().as_str()).join(d.hex())
+        self.repo_dir(repo)
+            .join("_layers")
+            .join(d.algorithm().as_str())
+            .join(d.hex())
     }
 
     fn repo_lock(&self, repo: &RepositoryName) -> &tokio::sync::Mutex<()> {
@@ -198,7 +212,11 @@ fn walk_repositories(dir: &Path, prefix: &str, out: &mut Vec<RepositoryName>) ->
         if name.starts_with('_') || !entry.file_type()?.is_dir() {
             continue;
         }
-        let full = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
+        let full = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}/{name}")
+        };
         let path = entry.path();
         if is_repo_dir(&path)
             && let Ok(repo) = full.parse()
@@ -211,7 +229,11 @@ fn walk_repositories(dir: &Path, prefix: &str, out: &mut Vec<RepositoryName>) ->
 }
 
 impl Inner {
-    async fn linked_blob_size(&self, repo: &RepositoryName, digest: &Digest) -> Result<Option<u64>> {
+    async fn linked_blob_size(
+        &self,
+        repo: &RepositoryName,
+        digest: &Digest,
+    ) -> Result<Option<u64>> {
         let link = self.layer_link(repo, digest);
         let blob = self.blob_path(digest);
         blocking(move || {
@@ -259,7 +281,9 @@ impl Storage for FsStorage {
         len: u64,
     ) -> Result<BlobStream> {
         let path = self.inner.blob_path(digest);
-        let file = blocking(move || File::open(path)).await.context("opening blob")?;
+        let file = blocking(move || File::open(path))
+            .await
+            .context("opening blob")?;
         Ok(BlobStream::from_file(file, offset, len))
     }
 
@@ -273,13 +297,17 @@ impl Storage for FsStorage {
             return Ok(None);
         };
         let link = self.inner.layer_link(to, digest);
-        blocking(move || atomic::touch(&link)).await.context("linking mounted blob")?;
+        blocking(move || atomic::touch(&link))
+            .await
+            .context("linking mounted blob")?;
         Ok(Some(size))
     }
 
     async fn blob_delete(&self, repo: &RepositoryName, digest: &Digest) -> Result<bool> {
         let link = self.inner.layer_link(repo, digest);
-        blocking(move || atomic::remove(&link)).await.context("unlinking blob")
+        blocking(move || atomic::remove(&link))
+            .await
+            .context("unlinking blob")
     }
 
     async fn upload_start(&self, repo: &RepositoryName, algorithm: Algorithm) -> Result<UploadId> {
@@ -348,8 +376,12 @@ impl Storage for FsStorage {
     ) -> Result<bool> {
         let inner = self.inner.clone();
         let (repo, digest, subject) = (repo.clone(), digest.clone(), subject.cloned());
-        detached(async move { inner.delete_manifest(&repo, &digest, subject.as_ref()).await })
-            .await
+        detached(async move {
+            inner
+                .delete_manifest(&repo, &digest, subject.as_ref())
+                .await
+        })
+        .await
     }
 
     async fn tag_delete(&self, repo: &RepositoryName, tag: &Tag) -> Result<bool> {

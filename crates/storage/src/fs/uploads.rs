@@ -116,7 +116,10 @@ impl Inner {
                 let Some(handle) = loaded else {
                     return Err(StorageError::UploadUnknown);
                 };
-                self.sessions().entry(id).or_insert(Arc::new(handle)).clone()
+                self.sessions()
+                    .entry(id)
+                    .or_insert(Arc::new(handle))
+                    .clone()
             }
         };
         if &handle.repo != repo {
@@ -164,7 +167,9 @@ impl Inner {
         state.ended = true;
         state.file = None;
         let dir = handle.dir.clone();
-        blocking(move || fs::remove_dir_all(dir)).await.context("removing upload session")?;
+        blocking(move || fs::remove_dir_all(dir))
+            .await
+            .context("removing upload session")?;
         drop(state);
         self.sessions().remove(&id);
         Ok(())
@@ -172,7 +177,9 @@ impl Inner {
 
     /// Removes sessions nobody touched for `max_age`, at start-up.
     pub(super) fn purge_stale_uploads(&self, max_age: Duration) {
-        let Ok(entries) = fs::read_dir(self.root.join("uploads")) else { return };
+        let Ok(entries) = fs::read_dir(self.root.join("uploads")) else {
+            return;
+        };
         let now = SystemTime::now();
         for entry in entries.flatten() {
             let path = entry.path();
@@ -201,15 +208,25 @@ fn load_session(dir: PathBuf) -> Result<Option<SessionHandle>> {
         reason,
     };
     let info: SessionInfo = serde_json::from_slice(&info).map_err(|e| corrupt(e.to_string()))?;
-    let repo = info.repository.parse().map_err(|e: hallmark_oci::NameError| corrupt(e.to_string()))?;
+    let repo = info
+        .repository
+        .parse()
+        .map_err(|e: hallmark_oci::NameError| corrupt(e.to_string()))?;
     // The algorithm is recorded for people reading the directory; a reloaded session has lost
     // its running hash and rehashes with whatever algorithm the client's digest names.
-    let _: Algorithm =
-        info.algorithm.parse().map_err(|e: hallmark_oci::DigestError| corrupt(e.to_string()))?;
+    let _: Algorithm = info
+        .algorithm
+        .parse()
+        .map_err(|e: hallmark_oci::DigestError| corrupt(e.to_string()))?;
     let size = match fs::metadata(dir.join("data")) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
-        Err(e) => return Err(StorageError::Io { action: "reading upload session", source: e }),
+        Err(e) => {
+            return Err(StorageError::Io {
+                action: "reading upload session",
+                source: e,
+            });
+        }
     };
     Ok(Some(SessionHandle {
         repo,
@@ -243,7 +260,10 @@ fn finish_upload(
         _ => rehash(&data, size, digest.algorithm()).context("hashing upload data")?,
     };
     if &computed != digest {
-        return Err(StorageError::DigestMismatch { expected: digest.clone(), computed });
+        return Err(StorageError::DigestMismatch {
+            expected: digest.clone(),
+            computed,
+        });
     }
     file.sync_all().context("flushing upload data")?;
     drop(file);
@@ -256,7 +276,12 @@ fn finish_upload(
 
 /// Opens (creating) a session's data file, cut back to the `size` bytes that were accepted.
 fn open_data(path: &Path, size: u64) -> io::Result<File> {
-    let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
     f.set_len(size)?;
     f.seek(SeekFrom::Start(size))?;
     Ok(f)
@@ -291,18 +316,26 @@ impl SessionHandle {
         if let Some(start) = start
             && start != state.size
         {
-            return Err(StorageError::RangeMismatch { size: state.size, start });
+            return Err(StorageError::RangeMismatch {
+                size: state.size,
+                start,
+            });
         }
         let before = state.size;
         let file = match state.file.take() {
             Some(f) => f,
             None => {
                 let path = self.dir.join("data");
-                blocking(move || open_data(&path, before)).await.context("opening upload data")?
+                blocking(move || open_data(&path, before))
+                    .await
+                    .context("opening upload data")?
             }
         };
         let digester = state.digester.clone();
-        let mut writer = Writer { idle: Some((file, digester)), pending: None };
+        let mut writer = Writer {
+            idle: Some((file, digester)),
+            pending: None,
+        };
         let result = receive(&mut writer, len, body).await;
         let settled = writer.settle().await;
         let Some((file, digester)) = writer.idle.take() else {
@@ -378,7 +411,9 @@ struct Writer {
 impl Writer {
     /// Waits for the batch in flight, if any, and returns the state to `idle`.
     async fn settle(&mut self) -> Result<()> {
-        let Some(handle) = self.pending.take() else { return Ok(()) };
+        let Some(handle) = self.pending.take() else {
+            return Ok(());
+        };
         match handle.await {
             Ok((state, result)) => {
                 self.idle = Some(state);

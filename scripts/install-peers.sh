@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the third-party programs the tests and benchmarks run against, if missing:
+#   Debian: skopeo, docker-registry (distribution 2.8.2), wrk, nginx-light (sendfile server)
+#   PyPI:   oras (Python client) in a local venv at .peers/venv
+# Idempotent; safe to run on every test run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pkg in skopeo docker-registry wrk nginx-light; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The packages start system services; the tests start their own instances on loopback.
+  for svc in docker-registry nginx; do
+    $SUDO systemctl stop "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+if [ ! -x .peers/venv/bin/oras-check ] ; then
+  python3 -m venv .peers/venv
+  .peers/venv/bin/pip install -q --disable-pip-version-check oras==0.2.43
+  # Marker that the venv is complete.
+  printf '#!/bin/sh\nexit 0\n' > .peers/venv/bin/oras-check && chmod +x .peers/venv/bin/oras-check
+fi
