@@ -10,3 +10,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo test --workspace --locked
+
+# Every parser of untrusted bytes, fuzzed briefly.
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh
