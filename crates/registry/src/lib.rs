@@ -7,6 +7,7 @@
 //!
 //! Spec: <https://github.com/opencontainers/distribution-spec/blob/main/spec.md>
 
+mod drain;
 pub mod error;
 mod handlers;
 pub mod route;
@@ -79,13 +80,24 @@ async fn dispatch<S: Storage>(
     );
     async move {
         let started = Instant::now();
-        let mut response = match route::parse(request.uri().path()) {
+        let (request, leftover) = drain::track(request);
+        let route = route::parse(request.uri().path());
+        let mut response = match route {
             Ok(Some(route)) => handlers::handle(&registry, route, request).await,
-            Ok(None) => RegistryError::new(ErrorCode::NameUnknown, "no such endpoint")
-                .with_status(axum::http::StatusCode::NOT_FOUND)
-                .into_response(),
-            Err(e) => e.into_response(),
+            Ok(None) => {
+                drop(request);
+                RegistryError::new(ErrorCode::NameUnknown, "no such endpoint")
+                    .with_status(axum::http::StatusCode::NOT_FOUND)
+                    .into_response()
+            }
+            Err(e) => {
+                drop(request);
+                e.into_response()
+            }
         };
+        // The request is gone by now, and with it the handler's hold on the body. A refusal
+        // sent while the client is still writing must not end in a reset.
+        leftover.drain().await;
         response.headers_mut().insert(
             "docker-distribution-api-version",
             HeaderValue::from_static("registry/2.0"),
@@ -101,10 +113,12 @@ async fn dispatch<S: Storage>(
     .await
 }
 
-/// The 405 answer for a method an endpoint does not have.
-fn method_not_allowed(method: &Method) -> RegistryError {
+/// The 405 answer for a method an endpoint does not have, with the `Allow` header RFC 9110
+/// (section 15.5.6) requires: the methods the endpoint does have.
+fn method_not_allowed(method: &Method, allow: &'static str) -> RegistryError {
     RegistryError::new(
         ErrorCode::Unsupported,
-        format!("method {method} not allowed here"),
+        format!("method {method} not allowed here (allowed: {allow})"),
     )
+    .with_header(axum::http::header::ALLOW, HeaderValue::from_static(allow))
 }

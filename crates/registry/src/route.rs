@@ -30,6 +30,20 @@ pub enum Route {
     Referrers(RepositoryName, String),
 }
 
+impl Route {
+    /// The methods the endpoint answers, as an `Allow` header lists them.
+    pub fn methods(&self) -> &'static str {
+        match self {
+            Route::Base => "GET, HEAD",
+            Route::Catalog | Route::Tags(_) | Route::Referrers(..) => "GET",
+            Route::Manifest(..) => "GET, HEAD, PUT, DELETE",
+            Route::Blob(..) => "GET, HEAD, DELETE",
+            Route::UploadStart(_) => "POST",
+            Route::Upload(..) => "GET, PATCH, PUT, DELETE",
+        }
+    }
+}
+
 /// Matches a request path. `Ok(None)` means no endpoint has that shape.
 pub fn parse(path: &str) -> Result<Option<Route>, RegistryError> {
     let Some(rest) = path.strip_prefix("/v2/") else {

@@ -29,6 +29,7 @@ pub(crate) async fn handle<S: Storage>(
     request: Request<Body>,
 ) -> Response {
     let method = request.method().clone();
+    let allow = route.methods();
     let result = match (route, &method) {
         (Route::Base, &Method::GET | &Method::HEAD) => {
             Ok(axum::Json(serde_json::json!({})).into_response())
@@ -60,7 +61,7 @@ pub(crate) async fn handle<S: Storage>(
         (Route::Referrers(name, d), &Method::GET) => {
             referrers::list(registry, name, &d, request).await
         }
-        _ => Err(method_not_allowed(&method)),
+        _ => Err(method_not_allowed(&method, allow)),
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }
