@@ -17,7 +17,7 @@ mod stream;
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -69,6 +69,37 @@ pub struct ManifestWrite {
 pub struct Referrers {
     /// Entries in a stable order (by referrer digest).
     pub entries: Vec<ReferrerEntry>,
+    /// Every entry's JSON joined with commas, made on first use. The value is shared and never
+    /// changed (a change makes a new `Referrers`), so the common query, the whole list, is
+    /// answered without copying it.
+    joined: OnceLock<Bytes>,
+}
+
+impl Referrers {
+    /// A list of referrers in the order given.
+    pub fn new(entries: Vec<ReferrerEntry>) -> Referrers {
+        Referrers {
+            entries,
+            joined: OnceLock::new(),
+        }
+    }
+
+    /// Every entry's JSON, in order, separated by commas: the content of a JSON array.
+    pub fn joined(&self) -> Bytes {
+        self.joined
+            .get_or_init(|| {
+                let len = self.entries.iter().map(|e| e.json.len() + 1).sum();
+                let mut out = Vec::with_capacity(len);
+                for (i, e) in self.entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&e.json);
+                }
+                Bytes::from(out)
+            })
+            .clone()
+    }
 }
 
 /// One referrer of a subject.
@@ -205,4 +236,40 @@ pub trait Storage: Send + Sync + 'static {
         repo: &RepositoryName,
         subject: &Digest,
     ) -> impl Future<Output = Result<Arc<Referrers>>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = concat!(
+        r#"{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":3,"digest":"#,
+        r#""sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}"#
+    );
+    const B: &str = concat!(
+        r#"{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":3,"digest":"#,
+        r#""sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"}"#
+    );
+
+    fn entry(json: &'static str) -> ReferrerEntry {
+        ReferrerEntry {
+            descriptor: serde_json::from_str(json).expect("valid descriptor"),
+            json: Bytes::from_static(json.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn joined_is_the_content_of_a_json_array() {
+        let cases = [
+            (vec![], String::new()),
+            (vec![A], A.to_owned()),
+            (vec![A, B], format!("{A},{B}")),
+        ];
+        for (entries, want) in cases {
+            let referrers = Referrers::new(entries.into_iter().map(entry).collect());
+            assert_eq!(referrers.joined(), want.as_bytes());
+            // Made once: the second call shares the first one's bytes.
+            assert_eq!(referrers.joined().as_ptr(), referrers.joined().as_ptr());
+        }
+    }
 }

@@ -74,16 +74,19 @@ pub(crate) fn write_content(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> io::Re
     write_file(tmp_dir, dest, bytes)
 }
 
-/// Creates an empty marker file durably. Returns whether it was new.
-pub(crate) fn touch(dest: &Path) -> io::Result<bool> {
-    let parent = dest.parent().unwrap_or(Path::new("."));
-    ensure_dir(parent)?;
+/// Creates an empty marker file (if missing) durably.
+pub(crate) fn touch(dest: &Path) -> io::Result<()> {
+    sync_dir(&create_marker(dest)?)
+}
+
+/// Creates an empty marker file (if missing) without flushing its directory, which the caller
+/// does. Returns that directory.
+pub(crate) fn create_marker(dest: &Path) -> io::Result<PathBuf> {
+    let parent = dest.parent().unwrap_or(Path::new(".")).to_path_buf();
+    ensure_dir(&parent)?;
     match OpenOptions::new().write(true).create_new(true).open(dest) {
-        Ok(_) => {
-            sync_dir(parent)?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Ok(_) => Ok(parent),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(parent),
         Err(e) => Err(e),
     }
 }

@@ -284,7 +284,7 @@ impl Inner {
             Ok(out)
         })
         .await?;
-        let referrers = Arc::new(Referrers { entries });
+        let referrers = Arc::new(Referrers::new(entries));
         self.cache()
             .fill_referrers(generation, repo, subject, &referrers);
         Ok(referrers)
@@ -319,7 +319,7 @@ fn with_entry(old: &Referrers, entry: Option<ReferrerEntry>, digest: &Digest) ->
         let at = entries.partition_point(|e| e.descriptor.digest < entry.descriptor.digest);
         entries.insert(at, entry);
     }
-    Referrers { entries }
+    Referrers::new(entries)
 }
 
 fn read_dir_optional(

@@ -265,12 +265,21 @@ fn finish_upload(
             computed,
         });
     }
-    file.sync_all().context("flushing upload data")?;
-    drop(file);
+    // Three things must be durable before the 201: the data, its name under blobs/, and the
+    // repository's link. The two directory flushes come last, together: on a journaling
+    // filesystem the first commits both entries, and the second finds nothing left to do.
+    let blob_dir = blob.parent().unwrap_or(Path::new("."));
     if !blob.exists() {
-        atomic::publish(&data, blob).context("publishing blob")?;
+        file.sync_data().context("flushing upload data")?;
+        drop(file);
+        atomic::ensure_dir(blob_dir).context("publishing blob")?;
+        fs::rename(&data, blob).context("publishing blob")?;
     }
-    atomic::touch(link).context("linking blob into repository")?;
+    // When the blob existed already, its name may come from a concurrent upload that has not
+    // flushed its directory yet: the flush below covers it too.
+    let link_dir = atomic::create_marker(link).context("linking blob into repository")?;
+    atomic::sync_dir(blob_dir).context("flushing blob directory")?;
+    atomic::sync_dir(&link_dir).context("flushing repository link")?;
     Ok(())
 }
 
@@ -401,22 +410,34 @@ async fn receive(writer: &mut Writer, len: Option<u64>, mut body: impl BodyStrea
 
 type WriteState = (File, Option<Digester>);
 
+/// A batch in flight: one blocking task writes it while another hashes it, since each takes
+/// about as long as the other.
+struct Pending {
+    write: JoinHandle<(File, io::Result<()>)>,
+    hash: Option<JoinHandle<Digester>>,
+}
+
 /// Hands batches to the blocking pool, one in flight at a time, so the next batch is received
 /// while the previous one is hashed and written.
 struct Writer {
     idle: Option<WriteState>,
-    pending: Option<JoinHandle<(WriteState, io::Result<()>)>>,
+    pending: Option<Pending>,
 }
 
 impl Writer {
     /// Waits for the batch in flight, if any, and returns the state to `idle`.
     async fn settle(&mut self) -> Result<()> {
-        let Some(handle) = self.pending.take() else {
+        let Some(pending) = self.pending.take() else {
             return Ok(());
         };
-        match handle.await {
-            Ok((state, result)) => {
-                self.idle = Some(state);
+        // A hashing task that panicked loses the running hash; completion rehashes from disk.
+        let digester = match pending.hash {
+            Some(h) => h.await.ok(),
+            None => None,
+        };
+        match pending.write.await {
+            Ok((file, result)) => {
+                self.idle = Some((file, digester));
                 result.context("writing upload data")
             }
             Err(e) => Err(StorageError::Io {
@@ -428,25 +449,25 @@ impl Writer {
 
     async fn submit(&mut self, batch: Vec<Bytes>) -> Result<()> {
         self.settle().await?;
-        let Some((mut file, mut digester)) = self.idle.take() else {
+        let Some((mut file, digester)) = self.idle.take() else {
             return Err(StorageError::Io {
                 action: "writing upload data",
                 source: io::Error::other("write task failed"),
             });
         };
-        self.pending = Some(tokio::task::spawn_blocking(move || {
-            let mut result = Ok(());
-            for b in &batch {
-                if let Some(d) = digester.as_mut() {
-                    d.update(b);
-                }
-                if let Err(e) = file.write_all(b) {
-                    result = Err(e);
-                    break;
-                }
-            }
-            ((file, digester), result)
-        }));
+        let batch = Arc::new(batch);
+        let hash = digester.map(|mut d| {
+            let batch = batch.clone();
+            tokio::task::spawn_blocking(move || {
+                batch.iter().for_each(|b| d.update(b));
+                d
+            })
+        });
+        let write = tokio::task::spawn_blocking(move || {
+            let result = batch.iter().try_for_each(|b| file.write_all(b));
+            (file, result)
+        });
+        self.pending = Some(Pending { write, hash });
         Ok(())
     }
 }
