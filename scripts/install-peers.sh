@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the third-party programs the tests and benchmarks run against, if missing:
-#   Debian: skopeo, docker-registry (distribution 2.8.2), wrk, nginx-light (sendfile server)
+#   Debian: skopeo, docker-registry (distribution 2.8.2), wrk, nginx-light (sendfile server),
+#           apache2-utils (htpasswd, for registries with basic auth), openssl (test CAs)
 #   PyPI:   oras (Python client) in a local venv at .peers/venv
 # Idempotent; safe to run on every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in skopeo docker-registry wrk nginx-light; do
+for pkg in skopeo docker-registry wrk nginx-light apache2-utils openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -4,9 +4,20 @@
 //! Exit codes: 0 success; 1 the command failed (the reason is printed on stderr); 2 the
 //! command line or configuration file is invalid.
 
+mod blob;
 mod config;
+mod copy;
+mod discover;
 mod logging;
+mod login;
+mod manifest;
+mod progress;
+mod pull;
+mod push;
+mod repo;
 mod serve;
+mod tag;
+mod target;
 
 use std::process::ExitCode;
 
@@ -28,6 +39,29 @@ struct Cli {
 enum Command {
     /// Run the OCI Distribution v1.1 registry.
     Serve(serve::Args),
+    /// Push files as an OCI artifact.
+    Push(push::Args),
+    /// Pull an artifact's files.
+    Pull(pull::Args),
+    /// Add tags to a manifest.
+    Tag(tag::Args),
+    /// Copy an image or artifact (with -r, and its referrers) between registries and layouts.
+    Copy(copy::Args),
+    /// Show the referrers graph of a manifest.
+    Discover(discover::Args),
+    /// Check and save credentials for a registry.
+    Login(login::LoginArgs),
+    /// Remove saved credentials for a registry.
+    Logout(login::LogoutArgs),
+    /// Fetch, push or delete manifests.
+    #[command(subcommand)]
+    Manifest(manifest::Command),
+    /// Fetch, push or delete blobs.
+    #[command(subcommand)]
+    Blob(blob::Command),
+    /// List repositories and tags.
+    #[command(subcommand)]
+    Repo(repo::Command),
 }
 
 /// A failure whose exit code is 2: the user asked for something malformed.
@@ -40,6 +74,16 @@ fn main() -> ExitCode {
     logging::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Push(args) => push::run(args),
+        Command::Pull(args) => pull::run(args),
+        Command::Tag(args) => tag::run(args),
+        Command::Copy(args) => copy::run(args),
+        Command::Discover(args) => discover::run(args),
+        Command::Login(args) => login::login(args),
+        Command::Logout(args) => login::logout(args),
+        Command::Manifest(command) => manifest::run(command),
+        Command::Blob(command) => blob::run(command),
+        Command::Repo(command) => repo::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -119,12 +119,11 @@ impl Digest {
         &self.text
     }
 
-    /// The referrers tag schema's tag for this digest: `<alg>-<hex>`, cut to 128 characters
-    /// (the tag grammar's limit).
+    /// The referrers tag schema's tag for this digest: `<alg>-<ref>`, where `<ref>` is the
+    /// hex part limited to 64 characters (distribution spec, "Referrers Tag Schema").
     pub fn fallback_tag(&self) -> String {
-        let mut tag = format!("{}-{}", self.algorithm, self.hex());
-        tag.truncate(128);
-        tag
+        let hex = self.hex();
+        format!("{}-{}", self.algorithm, &hex[..hex.len().min(64)])
     }
 
     fn from_hash(algorithm: Algorithm, bytes: &[u8]) -> Digest {
@@ -289,7 +288,7 @@ mod tests {
     fn fallback_tag_replaces_colon() {
         let d: Digest = EMPTY.parse().expect("valid");
         assert_eq!(d.fallback_tag(), EMPTY.replace(':', "-"));
-        let long = Algorithm::Sha512.digest(b"x").fallback_tag();
-        assert_eq!(long.len(), 128);
+        let long = Algorithm::Sha512.digest(b"x");
+        assert_eq!(long.fallback_tag(), format!("sha512-{}", &long.hex()[..64]));
     }
 }

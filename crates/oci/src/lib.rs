@@ -8,10 +8,12 @@
 //! <https://github.com/opencontainers/image-spec>.
 
 pub mod digest;
+pub mod image_ref;
 pub mod manifest;
 pub mod media_type;
 pub mod reference;
 
 pub use digest::{Algorithm, Digest, DigestError, Digester};
+pub use image_ref::{ImageRef, ImageRefError};
 pub use manifest::{Descriptor, Manifest, ManifestError};
 pub use reference::{NameError, Reference, RepositoryName, Tag};

@@ -115,6 +115,14 @@ impl Tag {
     }
 }
 
+impl Tag {
+    /// The referrers tag schema's tag for `digest` (see [`Digest::fallback_tag`]).
+    pub fn for_referrers_of(digest: &Digest) -> Tag {
+        // Lowercase algorithm, `-`, lowercase hex: always inside the tag grammar.
+        Tag(digest.fallback_tag().into())
+    }
+}
+
 impl FromStr for Tag {
     type Err = NameError;
 
@@ -221,6 +229,15 @@ mod tests {
         for t in ["", ".x", "-x", "a/b", "a:b", "..", &"a".repeat(129)] {
             assert!(t.parse::<Tag>().is_err(), "{t} should be invalid");
         }
+    }
+
+    #[test]
+    fn referrers_tags_are_valid_tags() {
+        let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            .parse()
+            .expect("digest");
+        let tag = Tag::for_referrers_of(&d);
+        assert_eq!(tag.as_str().parse::<Tag>().as_ref(), Ok(&tag));
     }
 
     #[test]
