@@ -22,16 +22,11 @@ pub const MANIFEST_LIMIT: u64 = 4 << 20;
 
 /// The descriptor of manifest bytes (sha256), with what the manifest says about itself.
 pub fn describe(bytes: &[u8], media_type: &str) -> Descriptor {
-    let mut d = Descriptor {
-        media_type: media_type.to_owned(),
-        digest: Algorithm::Sha256.digest(bytes),
-        size: bytes.len() as u64,
-        urls: Vec::new(),
-        annotations: None,
-        artifact_type: None,
-        platform: None,
-        data: None,
-    };
+    let mut d = Descriptor::new(
+        media_type,
+        Algorithm::Sha256.digest(bytes),
+        bytes.len() as u64,
+    );
     if let Ok(m) = Manifest::parse(bytes, Some(media_type)) {
         d.artifact_type = m.effective_artifact_type().map(str::to_owned);
         d.annotations = m.annotations;
@@ -95,16 +90,7 @@ impl Repository {
             // Without the length only a GET can tell the size.
             return self.fetch_manifest(reference).await.map(|m| Some(m.0));
         };
-        Ok(Some(Descriptor {
-            media_type,
-            digest,
-            size,
-            urls: Vec::new(),
-            annotations: None,
-            artifact_type: None,
-            platform: None,
-            data: None,
-        }))
+        Ok(Some(Descriptor::new(media_type, digest, size)))
     }
 
     /// The manifest's exact bytes and descriptor, verified against the digest.

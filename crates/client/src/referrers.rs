@@ -68,16 +68,7 @@ pub(crate) enum Change {
 
 /// The descriptor a referrers list carries for a referrer manifest.
 pub fn referrer_descriptor(bytes: &[u8], manifest: &Manifest, digest: &Digest) -> Descriptor {
-    Descriptor {
-        media_type: manifest.media_type.clone(),
-        digest: digest.clone(),
-        size: bytes.len() as u64,
-        urls: Vec::new(),
-        annotations: manifest.annotations.clone(),
-        artifact_type: manifest.effective_artifact_type().map(str::to_owned),
-        platform: None,
-        data: None,
-    }
+    manifest.referrer_descriptor(digest.clone(), bytes.len() as u64)
 }
 
 /// An image index listing `manifests`, as the tag schema and the API return it.
@@ -383,14 +374,8 @@ mod tests {
 
     fn desc(n: u8) -> Descriptor {
         Descriptor {
-            media_type: media_type::OCI_MANIFEST.into(),
-            digest: Algorithm::Sha256.digest(&[n]),
-            size: 1,
-            urls: Vec::new(),
-            annotations: None,
             artifact_type: Some(format!("t/{n}")),
-            platform: None,
-            data: None,
+            ..Descriptor::new(media_type::OCI_MANIFEST, Algorithm::Sha256.digest(&[n]), 1)
         }
     }
 

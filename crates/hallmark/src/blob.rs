@@ -84,19 +84,6 @@ fn digest_of(r: &RefArg) -> anyhow::Result<Digest> {
     }
 }
 
-fn descriptor(media_type: &str, digest: Digest, size: u64) -> Descriptor {
-    Descriptor {
-        media_type: media_type.to_owned(),
-        digest,
-        size,
-        urls: Vec::new(),
-        annotations: None,
-        artifact_type: None,
-        platform: None,
-        data: None,
-    }
-}
-
 fn fetch(args: FetchArgs) -> anyhow::Result<()> {
     let source = RefArg::parse(&args.reference, args.oci_layout)?;
     let digest = digest_of(&source)?;
@@ -118,7 +105,7 @@ fn fetch(args: FetchArgs) -> anyhow::Result<()> {
                     digest: digest.clone(),
                 }
             })?;
-            let d = descriptor("application/octet-stream", digest.clone(), size);
+            let d = Descriptor::new("application/octet-stream", digest.clone(), size);
             let content = target.fetch_blob(&d).await?;
             write_verified(&staging, &dest, Box::pin(content), |_| {}).await?;
             anyhow::Ok(())
@@ -159,7 +146,7 @@ fn push(args: PushArgs) -> anyhow::Result<()> {
     let (d, outcome) = runtime()?.block_on(
         async {
             let digest = hash_file(&file).await?;
-            let d = descriptor(&args.media_type, digest, bytes_len);
+            let d = Descriptor::new(&args.media_type, digest, bytes_len);
             let progress = progress::for_terminal();
             progress.start(&d);
             let outcome = upload(&target, &d, &file, &*progress).await?;

@@ -81,19 +81,6 @@ fn hash_file(path: &Path) -> anyhow::Result<(hallmark_oci::Digest, u64)> {
     Ok((digester.finish(), size))
 }
 
-fn descriptor(media_type: &str, digest: hallmark_oci::Digest, size: u64) -> Descriptor {
-    Descriptor {
-        media_type: media_type.to_owned(),
-        digest,
-        size,
-        urls: Vec::new(),
-        annotations: None,
-        artifact_type: None,
-        platform: None,
-        data: None,
-    }
-}
-
 /// Parses `KEY=VALUE` annotations.
 pub fn annotations(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     pairs
@@ -132,7 +119,7 @@ async fn push(
             .to_owned();
         let p = path.clone();
         let (digest, size) = tokio::task::spawn_blocking(move || hash_file(&p)).await??;
-        let mut d = descriptor(&media_type, digest, size);
+        let mut d = Descriptor::new(&media_type, digest, size);
         d.annotations = Some([(TITLE.to_owned(), title)].into());
         layers.push((d, path));
     }
@@ -143,7 +130,7 @@ async fn push(
     };
 
     let config_bytes = Bytes::from_static(b"{}");
-    let config = descriptor(
+    let config = Descriptor::new(
         media_type::OCI_EMPTY,
         Algorithm::Sha256.digest(&config_bytes),
         2,
@@ -240,5 +227,5 @@ pub async fn resolve_subject(
         }
     };
     let d = target.resolve(&reference).await?;
-    Ok(descriptor(&d.media_type, d.digest, d.size))
+    Ok(Descriptor::new(&d.media_type, d.digest, d.size))
 }

@@ -39,6 +39,22 @@ pub struct Descriptor {
     pub data: Option<String>,
 }
 
+impl Descriptor {
+    /// A descriptor with only the required fields set.
+    pub fn new(media_type: impl Into<String>, digest: Digest, size: u64) -> Descriptor {
+        Descriptor {
+            media_type: media_type.into(),
+            digest,
+            size,
+            urls: Vec::new(),
+            annotations: None,
+            artifact_type: None,
+            platform: None,
+            data: None,
+        }
+    }
+}
+
 /// Why manifest bytes are not an acceptable manifest.
 #[derive(Debug, Error)]
 pub enum ManifestError {
@@ -157,6 +173,16 @@ impl Manifest {
             (Some(t), _, _) => Some(t),
             (None, ManifestKind::Image, Some(c)) => Some(&c.media_type),
             _ => None,
+        }
+    }
+
+    /// The descriptor a referrers index lists for this manifest, stored as `size` bytes with
+    /// `digest`: its media type, artifact type and annotations (spec, "Listing Referrers").
+    pub fn referrer_descriptor(&self, digest: Digest, size: u64) -> Descriptor {
+        Descriptor {
+            annotations: self.annotations.clone(),
+            artifact_type: self.effective_artifact_type().map(str::to_owned),
+            ..Descriptor::new(self.media_type.clone(), digest, size)
         }
     }
 

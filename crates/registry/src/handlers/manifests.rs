@@ -121,16 +121,7 @@ pub(super) async fn put<S: Storage>(
         tags.push(t.clone());
     }
     let referrer = manifest.subject.as_ref().map(|subject| {
-        let descriptor = Descriptor {
-            media_type: manifest.media_type.clone(),
-            digest: digest.clone(),
-            size: bytes.len() as u64,
-            urls: Vec::new(),
-            annotations: manifest.annotations.clone(),
-            artifact_type: manifest.effective_artifact_type().map(str::to_owned),
-            platform: None,
-            data: None,
-        };
+        let descriptor = manifest.referrer_descriptor(digest.clone(), bytes.len() as u64);
         (subject.digest.clone(), descriptor)
     });
     let subject = referrer.as_ref().map(|(s, _)| s.clone());
