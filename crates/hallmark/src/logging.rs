@@ -1,5 +1,7 @@
 //! Logging: `tracing` events on stderr, as text for people or JSON for machines. The level
-//! comes from `HALLMARK_LOG` (an `EnvFilter` directive), `info` by default.
+//! comes from `HALLMARK_LOG` (an `EnvFilter` directive), `info` by default. The default
+//! silences the TLS certificate verifier's own error lines: the client reports a failed
+//! verification once, in its error, with what to do about it.
 
 use std::io::IsTerminal;
 
@@ -17,7 +19,8 @@ pub enum Format {
 
 /// Installs the global subscriber.
 pub fn init(format: Format) {
-    let filter = EnvFilter::try_from_env("HALLMARK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("HALLMARK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rustls_platform_verifier=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
