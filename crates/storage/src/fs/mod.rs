@@ -9,7 +9,7 @@
 //! repositories/<name>/_manifests/revisions/<alg>/<hex>   the manifest's media type
 //! repositories/<name>/_manifests/tags/<tag>              the digest the tag points at
 //! repositories/<name>/_referrers/<alg>/<subject hex>/<alg>-<hex>  a referrer's descriptor
-//! uploads/<uuid>/{info,data}              upload sessions in progress
+//! uploads/<uuid>.<repository key>         an upload session's data, until completed
 //! tmp/                                    temporary files, renamed into place when durable
 //! ```
 //!

@@ -1,12 +1,16 @@
 //! Upload sessions (distribution spec, "Pushing blobs").
 //!
-//! A session's bytes go to `uploads/<uuid>/data` as they arrive and are hashed on the way, in
-//! batches handed to the blocking pool so that receiving, hashing and writing overlap. Nothing
-//! is flushed until the client completes the upload; then the digest is checked, the data is
-//! flushed and renamed into `blobs/`, and only then linked into the repository.
+//! A session is one file, `uploads/<uuid>.<repository key>`, created empty when the session
+//! starts. Its bytes go there as they arrive and are hashed on the way, in batches handed to the
+//! blocking pool so that receiving, hashing and writing overlap. Nothing is flushed until the
+//! client completes the upload; then the digest is checked, the file is flushed and renamed
+//! into `blobs/`, and only then linked into the repository. One file and no directory per
+//! session keeps a push to the fewest metadata operations.
 //!
-//! The running hash lives in memory. A session whose hash was lost (a restart, a cancelled
-//! request) still completes: its data file is hashed again from disk.
+//! The repository key (a hash of the repository name) binds the session to its repository
+//! across restarts: looked up under another name, the file is not found. The running hash
+//! lives in memory; a session whose hash was lost (a restart, a cancelled request) still
+//! completes, its data file hashed again from disk.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,7 +21,6 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use hallmark_oci::{Algorithm, Digest, Digester, RepositoryName};
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use super::{Inner, atomic, blocking};
@@ -27,18 +30,12 @@ use crate::{BodyStream, Result, StorageError, UploadId};
 /// Bytes gathered from the network before one hand-off to the blocking pool.
 const WRITE_BATCH: usize = 1 << 20;
 
-/// What `uploads/<uuid>/info` records, so a session survives a restart.
-#[derive(Debug, Serialize, Deserialize)]
-struct SessionInfo {
-    repository: String,
-    algorithm: String,
-}
-
 /// A session: fixed facts outside the lock, changing state inside it.
 #[derive(Debug)]
 pub(super) struct SessionHandle {
     repo: RepositoryName,
-    dir: PathBuf,
+    /// The data file.
+    data: PathBuf,
     pub(super) state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -55,8 +52,11 @@ pub(super) struct SessionState {
 }
 
 impl Inner {
-    fn upload_dir(&self, id: UploadId) -> PathBuf {
-        self.root.join("uploads").join(id.simple().to_string())
+    /// The data file of session `id` of `repo`.
+    fn upload_path(&self, repo: &RepositoryName, id: UploadId) -> PathBuf {
+        let key = Algorithm::Sha256.digest(repo.as_str().as_bytes());
+        let name = format!("{}.{}", id.simple(), &key.hex()[..16]);
+        self.root.join("uploads").join(name)
     }
 
     pub(super) async fn start_session(
@@ -65,28 +65,26 @@ impl Inner {
         algorithm: Algorithm,
     ) -> Result<UploadId> {
         let id = uuid::Uuid::new_v4();
-        let dir = self.upload_dir(id);
-        let info = SessionInfo {
-            repository: repo.to_string(),
-            algorithm: algorithm.to_string(),
-        };
-        let info = serde_json::to_vec(&info).unwrap_or_default();
-        let dir2 = dir.clone();
+        let data = self.upload_path(repo, id);
+        let path = data.clone();
         // Not flushed: a session lost to a crash is simply unknown afterwards, and the client
         // starts again; only completed blobs promise durability.
-        blocking(move || {
-            fs::create_dir(&dir2)?;
-            fs::write(dir2.join("info"), info)
+        let file = blocking(move || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(path)
         })
         .await
         .context("creating upload session")?;
         let handle = SessionHandle {
             repo: repo.clone(),
-            dir,
+            data,
             state: tokio::sync::Mutex::new(SessionState {
                 size: 0,
                 digester: Some(algorithm.digester()),
-                file: None,
+                file: Some(file),
                 ended: false,
             }),
         };
@@ -111,8 +109,9 @@ impl Inner {
         let handle = match found {
             Some(h) => h,
             None => {
-                let dir = self.upload_dir(id);
-                let loaded = blocking(move || load_session(dir)).await?;
+                let data = self.upload_path(repo, id);
+                let repo = repo.clone();
+                let loaded = blocking(move || load_session(repo, data)).await?;
                 let Some(handle) = loaded else {
                     return Err(StorageError::UploadUnknown);
                 };
@@ -143,13 +142,14 @@ impl Inner {
         let size = state.size;
         let file = state.file.take();
         let digester = state.digester.take();
-        let dir = handle.dir.clone();
+        let data = handle.data.clone();
         let blob = self.blob_path(digest);
         let link = self.layer_link(repo, digest);
         let digest = digest.clone();
         let result = blocking(move || {
-            let result = finish_upload(&dir, file, digester, size, &digest, &blob, &link);
-            let _ = fs::remove_dir_all(&dir);
+            let result = finish_upload(&data, file, digester, size, &digest, &blob, &link);
+            // Gone already when it was published; otherwise no longer wanted.
+            let _ = fs::remove_file(&data);
             result
         })
         .await;
@@ -166,8 +166,8 @@ impl Inner {
         }
         state.ended = true;
         state.file = None;
-        let dir = handle.dir.clone();
-        blocking(move || fs::remove_dir_all(dir))
+        let data = handle.data.clone();
+        blocking(move || fs::remove_file(data))
             .await
             .context("removing upload session")?;
         drop(state);
@@ -183,44 +183,22 @@ impl Inner {
         let now = SystemTime::now();
         for entry in entries.flatten() {
             let path = entry.path();
-            let touched = [path.join("data"), path.join("info")]
-                .iter()
-                .filter_map(|p| p.metadata().and_then(|m| m.modified()).ok())
-                .max();
+            let touched = entry.metadata().and_then(|m| m.modified()).ok();
             let stale = touched
                 .and_then(|t| now.duration_since(t).ok())
                 .is_none_or(|age| age > max_age);
             if stale {
                 tracing::info!(path = %path.display(), "removing stale upload session");
-                let _ = fs::remove_dir_all(&path);
+                let _ = fs::remove_file(&path);
             }
         }
     }
 }
 
-fn load_session(dir: PathBuf) -> Result<Option<SessionHandle>> {
-    let info_path = dir.join("info");
-    let Some(info) = atomic::read_optional(&info_path).context("reading upload session")? else {
-        return Ok(None);
-    };
-    let corrupt = |reason: String| StorageError::Corrupt {
-        path: info_path.display().to_string(),
-        reason,
-    };
-    let info: SessionInfo = serde_json::from_slice(&info).map_err(|e| corrupt(e.to_string()))?;
-    let repo = info
-        .repository
-        .parse()
-        .map_err(|e: hallmark_oci::NameError| corrupt(e.to_string()))?;
-    // The algorithm is recorded for people reading the directory; a reloaded session has lost
-    // its running hash and rehashes with whatever algorithm the client's digest names.
-    let _: Algorithm = info
-        .algorithm
-        .parse()
-        .map_err(|e: hallmark_oci::DigestError| corrupt(e.to_string()))?;
-    let size = match fs::metadata(dir.join("data")) {
+fn load_session(repo: RepositoryName, data: PathBuf) -> Result<Option<SessionHandle>> {
+    let size = match fs::metadata(&data) {
         Ok(m) => m.len(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(StorageError::Io {
                 action: "reading upload session",
@@ -230,7 +208,7 @@ fn load_session(dir: PathBuf) -> Result<Option<SessionHandle>> {
     };
     Ok(Some(SessionHandle {
         repo,
-        dir,
+        data,
         state: tokio::sync::Mutex::new(SessionState {
             size,
             digester: None,
@@ -242,7 +220,7 @@ fn load_session(dir: PathBuf) -> Result<Option<SessionHandle>> {
 
 /// Verifies, flushes, publishes and links a finished upload.
 fn finish_upload(
-    dir: &Path,
+    data: &Path,
     file: Option<File>,
     digester: Option<Digester>,
     size: u64,
@@ -250,14 +228,13 @@ fn finish_upload(
     blob: &Path,
     link: &Path,
 ) -> Result<()> {
-    let data = dir.join("data");
     let file = match file {
         Some(f) => f,
-        None => open_data(&data, size).context("opening upload data")?,
+        None => open_data(data, size).context("opening upload data")?,
     };
     let computed = match digester {
         Some(d) if d.algorithm() == digest.algorithm() => d.finish(),
-        _ => rehash(&data, size, digest.algorithm()).context("hashing upload data")?,
+        _ => rehash(data, size, digest.algorithm()).context("hashing upload data")?,
     };
     if &computed != digest {
         return Err(StorageError::DigestMismatch {
@@ -273,7 +250,7 @@ fn finish_upload(
         file.sync_data().context("flushing upload data")?;
         drop(file);
         atomic::ensure_dir(blob_dir).context("publishing blob")?;
-        fs::rename(&data, blob).context("publishing blob")?;
+        fs::rename(data, blob).context("publishing blob")?;
     }
     // When the blob existed already, its name may come from a concurrent upload that has not
     // flushed its directory yet: the flush below covers it too.
@@ -334,7 +311,7 @@ impl SessionHandle {
         let file = match state.file.take() {
             Some(f) => f,
             None => {
-                let path = self.dir.join("data");
+                let path = self.data.clone();
                 blocking(move || open_data(&path, before))
                     .await
                     .context("opening upload data")?
