@@ -10,7 +10,8 @@
 //! 3. pushes of distinct random 1 MiB blobs at concurrency 1 and 4 (hallmark, distribution);
 //! 4. one streamed 1 GiB push against `dd conv=fsync` on the same disk, each twice; hallmark
 //!    runs fresh for this so that its peak RSS (`VmHWM`) belongs to the push;
-//! 5. one 1 GiB pull of the same file against nginx's `sendfile`.
+//! 5. one 1 GiB pull of the same file against nginx's `sendfile`;
+//! 6. `hallmark copy` against `skopeo copy` and a bare `curl` upload (see [`crate::copy`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use serde_json::json;
 use tokio::runtime::Runtime;
 
 use crate::client::{OCI_MANIFEST, Registry, sha256_digest};
+use crate::copy;
 use crate::procs::{self, Server};
 use crate::rawload;
 use crate::report::{self, Row, Target};
@@ -56,6 +58,15 @@ enum Phase {
     Pushes,
     /// The 1 GiB push and pull.
     Big,
+    /// `hallmark copy` against `skopeo copy` and `curl`, between two hallmark servers.
+    Copy,
+}
+
+impl Phase {
+    /// Whether the phase compares hallmark with distribution (and so needs it running).
+    fn uses_distribution(self) -> bool {
+        !matches!(self, Phase::Copy)
+    }
 }
 
 const REPO: &str = "bench/app";
@@ -73,15 +84,28 @@ struct Image {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    procs::require_programs(&[
-        "docker-registry",
-        "wrk",
-        "nginx",
-        "curl",
-        "dd",
-        "sync",
-        "kill",
-    ])?;
+    let phases: Vec<Phase> = if args.only.is_empty() {
+        <Phase as clap::ValueEnum>::value_variants().to_vec()
+    } else {
+        args.only.clone()
+    };
+    let wanted = |p: Phase| phases.contains(&p);
+    let mut programs = Vec::new();
+    if phases.iter().any(|p| p.uses_distribution()) {
+        programs.extend([
+            "docker-registry",
+            "wrk",
+            "nginx",
+            "curl",
+            "dd",
+            "sync",
+            "kill",
+        ]);
+    }
+    if wanted(Phase::Copy) {
+        programs.extend(copy::PROGRAMS);
+    }
+    procs::require_programs(&programs)?;
     let bin = servers::build_hallmark()?;
     let work = tempfile::Builder::new()
         .prefix("hallmark-bench-")
@@ -94,39 +118,19 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("bench: {facts}; working in {}", work.path().display());
     let started = Instant::now();
 
-    let wanted = |p: Phase| args.only.is_empty() || args.only.contains(&p);
     let mut rows = Vec::new();
-    let distribution = servers::distribution(&work.path().join("distribution"))?;
-    {
-        let hallmark = servers::hallmark(&bin, &work.path().join("hallmark"))?;
-        let image = runtime.block_on(seed_image(&[&hallmark, &distribution]))?;
-        let trivial =
-            servers::trivial(&work.path().join("trivial"), &image.manifest, OCI_MANIFEST)?;
-        let contenders = [&hallmark, &distribution, &trivial];
-        runtime.block_on(check_same_manifest(&contenders, &image))?;
-        if wanted(Phase::Requests) {
-            rows.extend(request_rates(&contenders, args.seconds, args.rounds)?);
-        }
-        if wanted(Phase::Referrers) {
-            let dir = work.path().join("trivial-referrers");
-            rows.extend(referrers(&runtime, &hallmark, &image, &dir, &args)?);
-        }
-        if wanted(Phase::Pushes) {
-            let budget = Duration::from_secs(args.push_seconds);
-            let contenders = [&hallmark, &distribution];
-            rows.extend(push_rates(&runtime, contenders, budget, args.rounds)?);
-        }
-    }
-    if wanted(Phase::Big) {
-        rows.extend(big_blobs(
+    if phases.iter().any(|p| p.uses_distribution()) {
+        rows.extend(against_distribution(
             &runtime,
             &bin,
-            &distribution,
             work.path(),
-            args.rounds,
+            &args,
+            &wanted,
         )?);
     }
-    drop(distribution);
+    if wanted(Phase::Copy) {
+        rows.extend(copy::rows(&runtime, &bin, work.path(), args.rounds)?);
+    }
 
     let table = report::table(&rows);
     println!(
@@ -135,6 +139,41 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("{table}");
     Ok(())
+}
+
+/// Phases 1 to 5, which share one distribution server.
+fn against_distribution(
+    runtime: &Runtime,
+    bin: &Path,
+    work: &Path,
+    args: &Args,
+    wanted: &dyn Fn(Phase) -> bool,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let distribution = servers::distribution(&work.join("distribution"))?;
+    {
+        let hallmark = servers::hallmark(bin, &work.join("hallmark"))?;
+        let image = runtime.block_on(seed_image(&[&hallmark, &distribution]))?;
+        let trivial = servers::trivial(&work.join("trivial"), &image.manifest, OCI_MANIFEST)?;
+        let contenders = [&hallmark, &distribution, &trivial];
+        runtime.block_on(check_same_manifest(&contenders, &image))?;
+        if wanted(Phase::Requests) {
+            rows.extend(request_rates(&contenders, args.seconds, args.rounds)?);
+        }
+        if wanted(Phase::Referrers) {
+            let dir = work.join("trivial-referrers");
+            rows.extend(referrers(runtime, &hallmark, &image, &dir, args)?);
+        }
+        if wanted(Phase::Pushes) {
+            let budget = Duration::from_secs(args.push_seconds);
+            let contenders = [&hallmark, &distribution];
+            rows.extend(push_rates(runtime, contenders, budget, args.rounds)?);
+        }
+    }
+    if wanted(Phase::Big) {
+        rows.extend(big_blobs(runtime, bin, &distribution, work, args.rounds)?);
+    }
+    Ok(rows)
 }
 
 /// nproc, CPU, kernel, date and load: what a reader needs to weigh the numbers.

@@ -46,7 +46,7 @@ impl Registry {
     }
 
     /// `POST .../blobs/uploads/`, returning the session's URL.
-    async fn start_upload(&self, repo: &str) -> Result<String> {
+    pub async fn start_upload(&self, repo: &str) -> Result<String> {
         let url = format!("{}/v2/{repo}/blobs/uploads/", self.base);
         let r = self.client.post(url).send().await?;
         ensure!(
@@ -138,6 +138,17 @@ impl Registry {
             bail!("pushing manifest {reference} answered {status}: {text}");
         }
         Ok(())
+    }
+
+    /// The status of `HEAD <path>` with an `Accept` header.
+    pub async fn head_status(&self, path: &str, accept: &str) -> Result<StatusCode> {
+        let r = self
+            .client
+            .head(format!("{}{path}", self.base))
+            .header(reqwest::header::ACCEPT, accept)
+            .send()
+            .await?;
+        Ok(r.status())
     }
 
     /// `GET <path>` with an `Accept` header, returning the body when the status is 200.

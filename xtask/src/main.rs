@@ -7,11 +7,15 @@
 //! it; the ratios taken within one run are what the targets are about. BENCHMARKS.md holds a
 //! measured table.
 //!
+//! Its `copy` phase times `hallmark copy` between two `hallmark serve` instances against
+//! Debian's `skopeo copy`, and against `curl` uploading the same blob alone.
+//!
 //! `trivial-server` is the ceiling for small responses: an axum server that answers every
 //! request with the same manifest bytes and headers. `bench` starts it as a child process.
 
 mod bench;
 mod client;
+mod copy;
 mod procs;
 mod rawload;
 mod report;

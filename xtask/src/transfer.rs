@@ -141,6 +141,21 @@ impl BigBlob {
         digest_string(&h.finalize())
     }
 
+    /// Writes the blob to a file, for tools that upload from one.
+    pub fn write_to(&self, path: &Path) -> Result<()> {
+        use std::io::Write as _;
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut out = io::BufWriter::with_capacity(MIB, file);
+        for piece in self.pieces() {
+            out.write_all(&piece)?;
+        }
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()?;
+        Ok(())
+    }
+
     /// The blob as a request body.
     pub fn stream(&self) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
         stream::iter(self.pieces().map(Ok))
