@@ -1,0 +1,1 @@
+//! Notary Project signature envelopes: JWS and COSE_Sign1, signing and integrity.

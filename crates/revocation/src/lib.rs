@@ -1,0 +1,1 @@
+//! Certificate revocation: CRL parsing and checking, behind a fetcher the caller supplies.

@@ -1,0 +1,1 @@
+//! The Notary Project verification algorithm: policy, integrity, authenticity, expiry, timestamp, revocation.
