@@ -22,9 +22,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   done
 fi
 
-if [ ! -x .peers/venv/bin/oras-check ] ; then
+if [ ! -x .peers/venv/bin/peers-v2-check ] ; then
   python3 -m venv .peers/venv
-  .peers/venv/bin/pip install -q --disable-pip-version-check oras==0.2.43
+  .peers/venv/bin/pip install -q --disable-pip-version-check oras==0.2.43 cryptography cbor2
   # Marker that the venv is complete.
-  printf '#!/bin/sh\nexit 0\n' > .peers/venv/bin/oras-check && chmod +x .peers/venv/bin/oras-check
+  printf '#!/bin/sh\nexit 0\n' > .peers/venv/bin/peers-v2-check && chmod +x .peers/venv/bin/peers-v2-check
 fi

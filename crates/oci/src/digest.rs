@@ -1,8 +1,9 @@
 //! Content digests, as defined by the OCI image spec's "Digests" section.
 //!
 //! A digest is `algorithm ":" encoded`. Hallmark accepts the two registered algorithms,
-//! `sha256` and `sha512`, whose encoded part is lowercase hex of a fixed length. Any other
-//! algorithm is rejected at parse time, so a `Digest` always names content we can verify.
+//! `sha256` and `sha512`, and `sha384`, which the Notary Project uses for blob signatures
+//! made with RSA-3072 and P-384 keys. The encoded part is lowercase hex of a fixed length. Any
+//! other algorithm is rejected at parse time, so a `Digest` always names content we can verify.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +16,8 @@ use thiserror::Error;
 pub enum Algorithm {
     /// SHA-256, the default for OCI content.
     Sha256,
+    /// SHA-384 (not registered by OCI; Notary Project blob payloads use it).
+    Sha384,
     /// SHA-512.
     Sha512,
 }
@@ -24,6 +27,7 @@ impl Algorithm {
     pub fn as_str(self) -> &'static str {
         match self {
             Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
             Algorithm::Sha512 => "sha512",
         }
     }
@@ -32,6 +36,7 @@ impl Algorithm {
     pub fn hex_len(self) -> usize {
         match self {
             Algorithm::Sha256 => 64,
+            Algorithm::Sha384 => 96,
             Algorithm::Sha512 => 128,
         }
     }
@@ -40,6 +45,7 @@ impl Algorithm {
     pub fn digester(self) -> Digester {
         match self {
             Algorithm::Sha256 => Digester::Sha256(sha2::Sha256::new()),
+            Algorithm::Sha384 => Digester::Sha384(sha2::Sha384::new()),
             Algorithm::Sha512 => Digester::Sha512(sha2::Sha512::new()),
         }
     }
@@ -64,6 +70,7 @@ impl FromStr for Algorithm {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "sha256" => Ok(Algorithm::Sha256),
+            "sha384" => Ok(Algorithm::Sha384),
             "sha512" => Ok(Algorithm::Sha512),
             other => Err(DigestError::UnsupportedAlgorithm(other.to_owned())),
         }
@@ -76,8 +83,8 @@ pub enum DigestError {
     /// No `:` between algorithm and encoded part.
     #[error("digest has no ':' separating algorithm and hex")]
     MissingSeparator,
-    /// The algorithm is not sha256 or sha512.
-    #[error("unsupported digest algorithm '{0}' (supported: sha256, sha512)")]
+    /// The algorithm is not sha256, sha384 or sha512.
+    #[error("unsupported digest algorithm '{0}' (supported: sha256, sha384, sha512)")]
     UnsupportedAlgorithm(String),
     /// The encoded part has the wrong length for its algorithm.
     #[error("{algorithm} digest must have {expected} hex characters, found {found}")]
@@ -199,6 +206,8 @@ impl<'de> serde::Deserialize<'de> for Digest {
 pub enum Digester {
     /// SHA-256 state.
     Sha256(sha2::Sha256),
+    /// SHA-384 state.
+    Sha384(sha2::Sha384),
     /// SHA-512 state.
     Sha512(sha2::Sha512),
 }
@@ -208,6 +217,7 @@ impl Digester {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Digester::Sha256(h) => h.update(data),
+            Digester::Sha384(h) => h.update(data),
             Digester::Sha512(h) => h.update(data),
         }
     }
@@ -216,6 +226,7 @@ impl Digester {
     pub fn algorithm(&self) -> Algorithm {
         match self {
             Digester::Sha256(_) => Algorithm::Sha256,
+            Digester::Sha384(_) => Algorithm::Sha384,
             Digester::Sha512(_) => Algorithm::Sha512,
         }
     }
@@ -224,6 +235,7 @@ impl Digester {
     pub fn finish(self) -> Digest {
         match self {
             Digester::Sha256(h) => Digest::from_hash(Algorithm::Sha256, &h.finalize()),
+            Digester::Sha384(h) => Digest::from_hash(Algorithm::Sha384, &h.finalize()),
             Digester::Sha512(h) => Digest::from_hash(Algorithm::Sha512, &h.finalize()),
         }
     }
