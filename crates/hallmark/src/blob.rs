@@ -1,4 +1,5 @@
-//! `hallmark blob fetch|push|delete`: single blobs by digest. A fetched blob is written only
+//! `hallmark blob fetch|push|delete`: single blobs by digest (`sign`, `verify`, `inspect` and
+//! `policy` are in `blob_signature` and `policy`). A fetched blob is written only
 //! once its bytes matched the digest, even when the destination is stdout.
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,15 @@ pub enum Command {
     Push(PushArgs),
     /// Delete a blob.
     Delete(DeleteArgs),
+    /// Sign a local file with a detached Notary Project signature.
+    Sign(crate::blob_signature::SignArgs),
+    /// Verify a local file against its detached signature under the blob trust policy.
+    Verify(crate::blob_signature::VerifyArgs),
+    /// Show what a detached signature holds.
+    Inspect(crate::blob_signature::InspectArgs),
+    /// Manage the blob trust policy.
+    #[command(subcommand)]
+    Policy(crate::policy::Command),
 }
 
 /// Flags of `blob fetch`.
@@ -74,6 +84,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Fetch(a) => fetch(a),
         Command::Push(a) => push(a),
         Command::Delete(a) => delete(a),
+        Command::Sign(a) => crate::blob_signature::sign(a),
+        Command::Verify(a) => crate::blob_signature::verify(a),
+        Command::Inspect(a) => crate::blob_signature::inspect(a),
+        Command::Policy(c) => crate::policy::run(crate::policy::Kind::Blob, c),
     }
 }
 

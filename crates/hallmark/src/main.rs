@@ -5,19 +5,27 @@
 //! command line or configuration file is invalid.
 
 mod blob;
+mod blob_signature;
+mod cert;
 mod config;
 mod copy;
 mod discover;
+mod inspect;
+mod key;
 mod logging;
 mod login;
 mod manifest;
+mod notary;
+mod policy;
 mod progress;
 mod pull;
 mod push;
 mod repo;
 mod serve;
+mod sign;
 mod tag;
 mod target;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -62,6 +70,24 @@ enum Command {
     /// List repositories and tags.
     #[command(subcommand)]
     Repo(repo::Command),
+    /// Sign an artifact with a Notary Project signature.
+    Sign(sign::Args),
+    /// Verify the Notary Project signatures of an artifact under the trust policy.
+    Verify(verify::Args),
+    /// List the signatures of an artifact.
+    #[command(alias = "ls")]
+    List(inspect::Args),
+    /// Show the signatures of an artifact in detail.
+    Inspect(inspect::Args),
+    /// Manage signing keys (signingkeys.json).
+    #[command(subcommand)]
+    Key(key::Command),
+    /// Manage the trust store and test certificates.
+    #[command(subcommand)]
+    Cert(cert::Command),
+    /// Manage the OCI trust policy.
+    #[command(subcommand)]
+    Policy(policy::Command),
 }
 
 /// A failure whose exit code is 2: the user asked for something malformed.
@@ -84,6 +110,13 @@ fn main() -> ExitCode {
         Command::Manifest(command) => manifest::run(command),
         Command::Blob(command) => blob::run(command),
         Command::Repo(command) => repo::run(command),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::List(args) => inspect::list(args),
+        Command::Inspect(args) => inspect::inspect(args),
+        Command::Key(command) => key::run(command),
+        Command::Cert(command) => cert::run(command),
+        Command::Policy(command) => policy::run(policy::Kind::Oci, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -210,3 +210,30 @@ fn policy_init_builds_valid_documents_and_write_refuses_overwrite() {
     assert_eq!(config.load_oci_policy().expect("load").raw(), oci.raw());
     assert!(config.import_oci_policy(b"{}", true).is_err());
 }
+
+#[test]
+fn bare_repository_scope_is_refused_naming_the_missing_host() {
+    let text = format!(
+        r#"{{"version":"1.0","trustPolicies":[{}]}}"#,
+        statement("app", &["myapp"])
+    );
+    let err = OciTrustPolicyDocument::parse(text.as_bytes()).expect_err("no host");
+    let message = err.to_string();
+    assert!(
+        message.contains("registry scope \"myapp\" lacks the registry host")
+            && message.contains("localhost:5000/myapp"),
+        "{message}"
+    );
+
+    // Anything else without a '/' keeps notation's own message.
+    let text = format!(
+        r#"{{"version":"1.0","trustPolicies":[{}]}}"#,
+        statement("app", &["localhost:5000\\\\app"])
+    );
+    let err = OciTrustPolicyDocument::parse(text.as_bytes()).expect_err("malformed");
+    assert!(
+        err.to_string()
+            .contains("is not valid, make sure it is a fully qualified"),
+        "{err}"
+    );
+}

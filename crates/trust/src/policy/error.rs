@@ -104,6 +104,16 @@ pub enum PolicyError {
         /// The scope.
         scope: String,
     },
+    /// A scope is a bare repository name: without its registry host it would never match,
+    /// since artifacts are always compared with `host[:port]/repository`.
+    #[error(
+        "registry scope {scope:?} lacks the registry host and would never match an artifact; \
+         write it as host[:port]/repository, for example localhost:5000/{scope}"
+    )]
+    ScopeLacksHost {
+        /// The scope.
+        scope: String,
+    },
     /// A scope contains `*` next to other characters (no partial wildcards).
     #[error("registry scope {scope:?} with wild card(s) is not valid, {SCOPE_HINT}")]
     WildcardInScope {

@@ -192,6 +192,12 @@ pub(crate) fn validate_scope_format(scope: &str) -> Result<(), PolicyError> {
     let invalid = || PolicyError::InvalidRegistryScope {
         scope: scope.to_owned(),
     };
+    // notation refuses these as malformed; naming the missing host is the better help.
+    if !scope.contains('/') && is_repository_path(scope) {
+        return Err(PolicyError::ScopeLacksHost {
+            scope: scope.to_owned(),
+        });
+    }
     let (domain, repository) = scope.split_once('/').ok_or_else(invalid)?;
     if !is_domain(domain) || !is_repository_path(repository) {
         return Err(invalid());

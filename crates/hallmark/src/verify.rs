@@ -1,0 +1,278 @@
+//! `hallmark verify`: finds the signatures of a manifest and verifies them under the trust
+//! policy statement whose scope is the artifact's repository, as `notation verify` does. The
+//! first signature that passes wins; the exit code is 0 only then.
+
+use std::path::PathBuf;
+
+use hallmark_oci::{Descriptor, Reference};
+use hallmark_revocation::CachingFetcher;
+use hallmark_signature::crl::HttpCrlFetcher;
+use hallmark_signature::find::{FoundSignature, signatures};
+use hallmark_trust::{Level, TrustPolicy};
+use hallmark_verifier::{CheckResult, CrlChecker, Outcome, Request, Subject, Verifier};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+use crate::UsageError;
+use crate::notary::{self, ConfigArgs};
+use crate::sign::strip_reference;
+use crate::target::{ClientArgs, Output, RefArg, print_json, runtime};
+
+/// Flags of `verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The artifact: `registry/repo:tag|@digest`, or a layout reference with --oci-layout.
+    reference: String,
+    /// Metadata the signature must carry, KEY=VALUE; repeatable.
+    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
+    user_metadata: Vec<String>,
+    /// Signatures to try at most.
+    #[arg(long, default_value_t = 100)]
+    max_signatures: usize,
+    /// The reference names an OCI image layout directory (needs --scope).
+    #[arg(long, requires = "scope")]
+    oci_layout: bool,
+    /// The trust policy scope to verify a layout under, e.g. `registry.example/app`.
+    #[arg(long)]
+    scope: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
+    output: Output,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+/// Where downloaded CRLs are kept between runs.
+pub fn crl_cache_dir() -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("XDG_CACHE_HOME")
+        .or_else(|| env("HOME").map(|h| h.join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("hallmark/crl")
+}
+
+/// Runs `verify`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let reference = RefArg::parse(&args.reference, args.oci_layout)?;
+    let wanted = reference.require_reference("verify")?;
+    let user_metadata = notary::metadata(&args.user_metadata)?;
+    let scope = match (&reference, &args.scope) {
+        (RefArg::Layout(..), Some(s)) => s.clone(),
+        (RefArg::Layout(..), None) => {
+            return Err(UsageError("--oci-layout needs --scope".into()).into());
+        }
+        (RefArg::Remote(_), _) => strip_reference(&reference),
+    };
+    let dir = args.config.dir()?;
+    let document = notary::oci_policy(&dir)?;
+    let policy = document.select(&scope)?;
+    if policy.level == Level::Skip {
+        println!(
+            "Trust policy {:?} is configured to skip signature verification for {reference}",
+            policy.name
+        );
+        return Ok(());
+    }
+
+    let registries: Vec<&str> = reference.registry().into_iter().collect();
+    let client = args.client.client(&registries)?;
+    let target = reference.target(&client, false)?;
+    let rt = runtime()?;
+    let span = tracing::info_span!("verify", reference = %reference, policy = %policy.name);
+    let (subject, found) = rt.block_on(
+        async {
+            let subject = target.resolve(&wanted).await?;
+            let found = signatures(&target, &subject.digest, args.max_signatures).await?;
+            anyhow::Ok((subject, found))
+        }
+        .instrument(span.clone()),
+    )?;
+    drop(rt);
+    if let Reference::Tag(tag) = &wanted {
+        eprintln!(
+            "Warning: Always verify the artifact using digest(@{}) rather than a tag(:{tag}) \
+             because resolved digest may not point to the same signed artifact, as tags are \
+             mutable.",
+            subject.digest
+        );
+    }
+    let resolved = format!("{}@{}", strip_reference(&reference), subject.digest);
+    if found.is_empty() {
+        anyhow::bail!(
+            "no signature is associated with \"{resolved}\", make sure the artifact was signed \
+             successfully"
+        );
+    }
+
+    let store = dir.trust_store();
+    let fetcher = CachingFetcher::new(HttpCrlFetcher::new(), crl_cache_dir());
+    let checker = CrlChecker(&fetcher);
+    let verifier = Verifier::new(policy, &store, &checker);
+    let target_subject = Subject::Manifest(subject.clone());
+    let now = OffsetDateTime::now_utc();
+    let mut results = Vec::new();
+    let _entered = span.enter();
+    for sig in &found {
+        let outcome = verify_one(&verifier, sig, &target_subject, &user_metadata, now);
+        let passed = outcome.as_ref().is_ok_and(Outcome::passed);
+        results.push((sig, outcome));
+        if passed {
+            break;
+        }
+    }
+    report(args.output, &resolved, &subject, policy, &results)
+}
+
+/// Verifies one found signature; `Err` when its envelope could not be fetched.
+fn verify_one(
+    verifier: &Verifier<'_>,
+    sig: &FoundSignature,
+    subject: &Subject,
+    user_metadata: &std::collections::BTreeMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<Outcome, String> {
+    let signature = sig
+        .signature
+        .as_ref()
+        .map_err(|e| format!("integrity: {e}"))?;
+    let envelope = sig.envelope.as_ref().map_err(Clone::clone)?;
+    Ok(verifier.verify(&Request {
+        format: signature.format,
+        envelope,
+        subject,
+        user_metadata,
+        now,
+    }))
+}
+
+/// The envelope media type of a signature, or `-` when its manifest is unusable.
+pub fn media_type(sig: &FoundSignature) -> &'static str {
+    sig.signature
+        .as_ref()
+        .map_or("-", |s| s.format.media_type())
+}
+
+/// One check as JSON.
+fn checks_json(outcome: &Outcome) -> Vec<Value> {
+    outcome
+        .checks
+        .iter()
+        .map(|c| {
+            let (result, message) = match &c.result {
+                CheckResult::Passed => ("passed", None),
+                CheckResult::Skipped => ("skipped", None),
+                CheckResult::Logged(f) => ("failed (logged)", Some(f.to_string())),
+                CheckResult::Failed => (
+                    "failed",
+                    outcome.verdict.as_ref().err().map(ToString::to_string),
+                ),
+            };
+            json!({
+                "check": c.check.as_str(),
+                "action": c.action.as_str(),
+                "result": result,
+                "message": message,
+            })
+        })
+        .collect()
+}
+
+fn report(
+    output: Output,
+    resolved: &str,
+    subject: &Descriptor,
+    policy: &TrustPolicy,
+    results: &[(&FoundSignature, Result<Outcome, String>)],
+) -> anyhow::Result<()> {
+    let passed = results
+        .iter()
+        .find(|(_, o)| o.as_ref().is_ok_and(Outcome::passed));
+    if output == Output::Json {
+        let signatures: Vec<Value> = results
+            .iter()
+            .map(|(sig, outcome)| match outcome {
+                Ok(o) => json!({
+                    "digest": sig.manifest.digest,
+                    "envelopeMediaType": media_type(sig),
+                    "verified": o.passed(),
+                    "error": o.verdict.as_ref().err().map(ToString::to_string),
+                    "checks": checks_json(o),
+                }),
+                Err(e) => json!({
+                    "digest": sig.manifest.digest,
+                    "verified": false,
+                    "error": e,
+                }),
+            })
+            .collect();
+        print_json(&json!({
+            "reference": resolved,
+            "mediaType": subject.media_type,
+            "digest": subject.digest,
+            "size": subject.size,
+            "policy": {"name": policy.name, "level": policy.level.as_str()},
+            "verified": passed.is_some(),
+            "signatures": signatures,
+        }))?;
+    } else if let Some((sig, Ok(outcome))) = passed {
+        println!("Successfully verified signature for {resolved}");
+        println!(
+            "  trust policy: {:?} (level {})",
+            policy.name,
+            policy.level.as_str()
+        );
+        println!("  signature: {} ({})", sig.manifest.digest, media_type(sig));
+        for c in &outcome.checks {
+            let result = match &c.result {
+                CheckResult::Passed => "passed".to_owned(),
+                CheckResult::Skipped => "skipped".to_owned(),
+                CheckResult::Logged(f) => format!("FAILED, only logged: {f}"),
+                CheckResult::Failed => "failed".to_owned(),
+            };
+            println!(
+                "  {:<20} {:<8} {result}",
+                c.check.as_str(),
+                c.action.as_str()
+            );
+        }
+        if let Some(annotations) = outcome
+            .payload
+            .as_ref()
+            .and_then(|p| p.target_artifact.annotations.as_ref())
+        {
+            println!("  signed user metadata:");
+            for (k, v) in annotations {
+                println!("    {k}={v}");
+            }
+        }
+    }
+    if passed.is_some() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "signature verification failed for all the signatures associated with {resolved} \
+         (trust policy {:?}, level {})",
+        policy.name,
+        policy.level.as_str()
+    );
+    for (sig, outcome) in results {
+        let why = match outcome {
+            Ok(o) => o
+                .verdict
+                .as_ref()
+                .err()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            Err(e) => e.clone(),
+        };
+        message.push_str(&format!("\n  {}: {why}", sig.manifest.digest));
+    }
+    Err(anyhow::anyhow!(message))
+}
