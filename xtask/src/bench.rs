@@ -11,7 +11,8 @@
 //! 4. one streamed 1 GiB push against `dd conv=fsync` on the same disk, each twice; hallmark
 //!    runs fresh for this so that its peak RSS (`VmHWM`) belongs to the push;
 //! 5. one 1 GiB pull of the same file against nginx's `sendfile`;
-//! 6. `hallmark copy` against `skopeo copy` and a bare `curl` upload (see [`crate::copy`]).
+//! 6. `hallmark copy` against `skopeo copy` and a bare `curl` upload (see [`crate::copy`]);
+//! 7. Notary Project verification and signing (see [`crate::signing`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use crate::procs::{self, Server};
 use crate::rawload;
 use crate::report::{self, Row, Target};
 use crate::servers;
+use crate::signing;
 use crate::transfer::{self, BigBlob, MIB, Noise};
 use crate::wrk::{self, Load};
 
@@ -60,12 +62,15 @@ enum Phase {
     Big,
     /// `hallmark copy` against `skopeo copy` and `curl`, between two hallmark servers.
     Copy,
+    /// Notary Project verification against the raw signature rate; whole-process verify
+    /// and sign against the process floor.
+    Signing,
 }
 
 impl Phase {
     /// Whether the phase compares hallmark with distribution (and so needs it running).
     fn uses_distribution(self) -> bool {
-        !matches!(self, Phase::Copy)
+        !matches!(self, Phase::Copy | Phase::Signing)
     }
 }
 
@@ -130,6 +135,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     if wanted(Phase::Copy) {
         rows.extend(copy::rows(&runtime, &bin, work.path(), args.rounds)?);
+    }
+    if wanted(Phase::Signing) {
+        let dir = work.path().join("signing");
+        rows.extend(signing::rows(&bin, &dir, args.seconds, args.rounds)?);
     }
 
     let table = report::table(&rows);

@@ -20,6 +20,7 @@ mod procs;
 mod rawload;
 mod report;
 mod servers;
+mod signing;
 mod transfer;
 mod trivial;
 mod wrk;

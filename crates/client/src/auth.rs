@@ -203,7 +203,7 @@ impl Auth {
     /// when the registry is known to use bearer tokens and none is cached for `scopes`.
     pub(crate) async fn header(
         &self,
-        http: &reqwest::Client,
+        http: &crate::http::Http,
         registry: &str,
         scopes: &[String],
     ) -> Result<Option<HeaderValue>> {
@@ -239,7 +239,7 @@ impl Auth {
     /// new to try (the caller then reports `Unauthorized`).
     pub(crate) async fn on_unauthorized(
         &self,
-        http: &reqwest::Client,
+        http: &crate::http::Http,
         registry: &str,
         www_authenticate: Option<&str>,
         scopes: &[String],
@@ -278,7 +278,7 @@ impl Auth {
     /// Gets a token from `realm` for `scopes` and caches it.
     async fn fetch_token(
         &self,
-        http: &reqwest::Client,
+        http: &crate::http::Http,
         registry: &str,
         realm: &str,
         service: Option<String>,
@@ -324,7 +324,7 @@ impl Auth {
 
 /// The token request: anonymous, HTTP Basic, or the OAuth2 refresh-token grant.
 fn token_request(
-    http: &reqwest::Client,
+    http: &crate::http::Http,
     realm: &str,
     service: Option<&str>,
     scope_list: &str,
@@ -357,14 +357,16 @@ fn token_request(
                 ("refresh_token", refresh.as_str()),
                 ("client_id", "hallmark"),
             ]);
-            http.post(realm)
+            http.for_url(&url)?
+                .post(realm)
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form_urlencode(&form))
         }
         Some(Credential::Basic { username, password }) => http
+            .for_url(&url)?
             .get(token_url(realm, &query)?)
             .basic_auth(username, Some(password)),
-        None => http.get(token_url(realm, &query)?),
+        None => http.for_url(&url)?.get(token_url(realm, &query)?),
     })
 }
 
@@ -489,7 +491,7 @@ mod tests {
 
     #[test]
     fn credentials_never_go_to_a_plain_http_realm() {
-        let http = reqwest::Client::new();
+        let http = crate::http::Http::new(Vec::new()).expect("client");
         let found = Some(Found {
             credential: Credential::Basic {
                 username: "u".into(),

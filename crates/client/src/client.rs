@@ -20,6 +20,7 @@ use reqwest::{Method, Response, Url};
 use crate::auth::{Auth, PlainHttp};
 use crate::credentials::{Credential, CredentialStore};
 use crate::error::{Error, Result};
+use crate::http::Http;
 use crate::referrers::ReferrersMode;
 use crate::registry::Repository;
 
@@ -108,7 +109,7 @@ pub struct Client {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub http: reqwest::Client,
+    pub http: Http,
     pub config: ClientConfig,
     pub auth: Auth,
     bases: Mutex<HashMap<String, Url>>,
@@ -148,12 +149,7 @@ impl Client {
             })?;
             certs.extend(found);
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("hallmark/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .tls_certs_merge(certs)
-            .build()
-            .map_err(Error::ClientSetup)?;
+        let http = Http::new(certs)?;
         let plain = PlainHttp {
             all: config.plain_http,
             registries: config.insecure_registries.clone(),
@@ -217,13 +213,36 @@ impl Client {
     /// server's certificate or alerts counts as TLS spoken, so an untrusted certificate is
     /// reported as such instead of being sidestepped over plain HTTP.
     async fn probe_tls(&self, host: &str) -> &'static str {
-        let probe = self
-            .inner
-            .http
-            .get(format!("https://{host}/v2/"))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await;
+        // A plain-HTTP registry answers `GET /v2/` with 200 or 401 at once, without the
+        // TLS stack ever being set up. Servers that speak TLS answer plain HTTP with a 400
+        // (nginx, Go), an alert or nothing, and go on to the TLS probe.
+        if let Ok(url) = Url::parse(&format!("http://{host}/v2/")) {
+            let plain = self
+                .inner
+                .http
+                .for_url(&url)
+                .map(|c| c.get(url.clone()).timeout(Duration::from_secs(5)).send());
+            if let Ok(request) = plain
+                && let Ok(response) = request.await
+                && matches!(response.status().as_u16(), 200 | 401)
+            {
+                tracing::debug!(%host, status = %response.status(), "loopback registry speaks plain HTTP");
+                return "http";
+            }
+        }
+        let probe = match self.inner.http.tls() {
+            Ok(client) => {
+                client
+                    .get(format!("https://{host}/v2/"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+            }
+            Err(e) => {
+                tracing::debug!(%host, error = %e, "no TLS client; using plain HTTP");
+                return "http";
+            }
+        };
         match probe {
             Ok(_) => "https",
             Err(e) if speaks_tls(&e) => "https",
@@ -247,13 +266,15 @@ impl Client {
         let mut retried = false;
         let mut transient = 0u32;
         loop {
+            let mut headers = req.headers.clone();
+            if let Some(h) = &auth {
+                headers.insert(AUTHORIZATION, h.clone());
+            }
             let mut builder = inner
                 .http
+                .for_url(&req.url)?
                 .request(req.method.clone(), req.url.clone())
-                .headers(req.headers.clone());
-            if let Some(h) = &auth {
-                builder = builder.header(AUTHORIZATION, h.clone());
-            }
+                .headers(headers.clone());
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
             }
@@ -261,6 +282,10 @@ impl Client {
                 .send()
                 .await
                 .map_err(|source| request_failed(&req.method, &req.url, source))?;
+            let response = inner
+                .http
+                .follow_to_tls(response, &req.method, &headers, req.body.as_ref())
+                .await?;
             // Reads are idempotent: a 5xx or 429 on one is retried after a pause, since
             // registries under concurrent writes answer errors for a moment (distribution
             // 2.8.2 answers 500 when a tag is read while another client rewrites it).

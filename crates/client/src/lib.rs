@@ -17,6 +17,7 @@ pub mod client;
 pub mod copy;
 pub mod credentials;
 pub mod error;
+mod http;
 pub mod layout;
 pub mod manifest;
 pub mod referrers;

@@ -64,7 +64,7 @@ enum Command {
     /// Fetch, push or delete manifests.
     #[command(subcommand)]
     Manifest(manifest::Command),
-    /// Fetch, push or delete blobs.
+    /// Fetch, push or delete blobs; sign and verify local files.
     #[command(subcommand)]
     Blob(blob::Command),
     /// List repositories and tags.

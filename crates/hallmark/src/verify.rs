@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use hallmark_oci::{Descriptor, Reference};
 use hallmark_revocation::CachingFetcher;
 use hallmark_signature::crl::HttpCrlFetcher;
-use hallmark_signature::find::{FoundSignature, signatures};
+use hallmark_signature::find::{FoundSignature, load, signature_descriptors};
 use hallmark_trust::{Level, TrustPolicy};
 use hallmark_verifier::{CheckResult, CrlChecker, Outcome, Request, Subject, Verifier};
 use serde_json::{Value, json};
@@ -86,15 +86,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target = reference.target(&client, false)?;
     let rt = runtime()?;
     let span = tracing::info_span!("verify", reference = %reference, policy = %policy.name);
-    let (subject, found) = rt.block_on(
+    let (subject, descriptors) = rt.block_on(
         async {
             let subject = target.resolve(&wanted).await?;
-            let found = signatures(&target, &subject.digest, args.max_signatures).await?;
+            let found =
+                signature_descriptors(&target, &subject.digest, args.max_signatures).await?;
             anyhow::Ok((subject, found))
         }
         .instrument(span.clone()),
     )?;
-    drop(rt);
     if let Reference::Tag(tag) = &wanted {
         eprintln!(
             "Warning: Always verify the artifact using digest(@{}) rather than a tag(:{tag}) \
@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let resolved = format!("{}@{}", strip_reference(&reference), subject.digest);
-    if found.is_empty() {
+    if descriptors.is_empty() {
         anyhow::bail!(
             "no signature is associated with \"{resolved}\", make sure the artifact was signed \
              successfully"
@@ -118,15 +118,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target_subject = Subject::Manifest(subject.clone());
     let now = OffsetDateTime::now_utc();
     let mut results = Vec::new();
-    let _entered = span.enter();
-    for sig in &found {
-        let outcome = verify_one(&verifier, sig, &target_subject, &user_metadata, now);
+    // Signatures are fetched one at a time and verified in the registry's order; the first
+    // that passes ends the search, so a long list costs only what it takes to find it.
+    // Verification itself may download CRLs with a blocking client, so it runs outside the
+    // async runtime.
+    for descriptor in &descriptors {
+        let sig = rt.block_on(load(&target, descriptor).instrument(span.clone()))?;
+        let outcome =
+            span.in_scope(|| verify_one(&verifier, &sig, &target_subject, &user_metadata, now));
         let passed = outcome.as_ref().is_ok_and(Outcome::passed);
         results.push((sig, outcome));
         if passed {
             break;
         }
     }
+    let _entered = span.enter();
     report(args.output, &resolved, &subject, policy, &results)
 }
 
@@ -189,7 +195,7 @@ fn report(
     resolved: &str,
     subject: &Descriptor,
     policy: &TrustPolicy,
-    results: &[(&FoundSignature, Result<Outcome, String>)],
+    results: &[(FoundSignature, Result<Outcome, String>)],
 ) -> anyhow::Result<()> {
     let passed = results
         .iter()

@@ -18,7 +18,6 @@
 //!    delta CRLs (freshestCRL) is unknown, since delta CRLs are not supported.
 
 use const_oid::db::rfc5280;
-use der::Decode;
 use hallmark_x509::Certificate;
 use time::OffsetDateTime;
 
@@ -122,8 +121,7 @@ fn try_check(
     signing_time: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<Status, CheckError> {
-    let parsed =
-        x509_cert::Certificate::from_der(certificate.der()).map_err(CheckError::Unparsable)?;
+    let parsed = certificate.x509();
     let has_extension = |oid| {
         parsed
             .tbs_certificate()
@@ -154,14 +152,14 @@ fn try_check(
     }
 
     // Step 3: the first distribution point with a usable CRL decides.
-    let issuer = x509_cert::Certificate::from_der(issuer.der()).map_err(CheckError::Unparsable)?;
+    let issuer = issuer.x509();
     let subject = Subject {
-        certificate: &parsed,
+        certificate: parsed,
         distribution_points: &urls,
     };
     let mut failures = Vec::new();
     for url in &urls {
-        match check_url(url, &subject, &issuer, fetcher, signing_time, now) {
+        match check_url(url, &subject, issuer, fetcher, signing_time, now) {
             Ok(status) => return Ok(status),
             Err(error) => failures.push(UrlFailure {
                 url: url.clone(),

@@ -31,6 +31,21 @@ pub async fn signatures(
     subject: &Digest,
     max: usize,
 ) -> Result<Vec<FoundSignature>, Error> {
+    let mut out = Vec::new();
+    for descriptor in signature_descriptors(target, subject, max).await? {
+        out.push(load(target, &descriptor).await?);
+    }
+    Ok(out)
+}
+
+/// The descriptors of the signature manifests referring to `subject`, at most `max` of
+/// them, without fetching any: a verifier that stops at the first good signature loads them
+/// one at a time with [`load`].
+pub async fn signature_descriptors(
+    target: &Target,
+    subject: &Digest,
+    max: usize,
+) -> Result<Vec<Descriptor>, Error> {
     let (list, source) = target
         .referrers(subject, Some(SIGNATURE_ARTIFACT_TYPE))
         .await?;
@@ -42,24 +57,29 @@ pub async fn signatures(
                 "skipping a signature manifest over notation's 4 MiB limit");
             continue;
         }
-        let (fetched, bytes) = target
-            .fetch_manifest(&Reference::Digest(descriptor.digest.clone()))
-            .await?;
-        let signature =
-            SignatureManifest::parse(&bytes, &fetched.media_type).map_err(|e| e.to_string());
-        let envelope = match &signature {
-            Ok(s) => fetch_blob(target, &s.envelope)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.clone()),
-        };
-        out.push(FoundSignature {
-            manifest: fetched,
-            signature,
-            envelope,
-        });
+        out.push(descriptor);
     }
     Ok(out)
+}
+
+/// Fetches one signature manifest and its envelope.
+pub async fn load(target: &Target, descriptor: &Descriptor) -> Result<FoundSignature, Error> {
+    let (fetched, bytes) = target
+        .fetch_manifest(&Reference::Digest(descriptor.digest.clone()))
+        .await?;
+    let signature =
+        SignatureManifest::parse(&bytes, &fetched.media_type).map_err(|e| e.to_string());
+    let envelope = match &signature {
+        Ok(s) => fetch_blob(target, &s.envelope)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
+    };
+    Ok(FoundSignature {
+        manifest: fetched,
+        signature,
+        envelope,
+    })
 }
 
 /// A whole blob, verified against its descriptor by the client while it streams

@@ -6,6 +6,7 @@
 //! never over a re-encoding.
 
 use std::fmt;
+use std::sync::Arc;
 
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Header, Reader, SliceReader};
@@ -22,18 +23,25 @@ use crate::{Error, pem, signature};
 
 const OID_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
 
-/// An X.509 certificate: the DER exactly as given, and its parsed form.
+/// An X.509 certificate: the DER exactly as given, and its parsed form. Cheap to clone: the
+/// parsed form is shared.
 #[derive(Clone)]
 pub struct Certificate {
+    inner: Arc<Parsed>,
+}
+
+struct Parsed {
     der: Vec<u8>,
     parsed: x509_cert::Certificate,
     /// Byte range of `tbsCertificate` inside `der`.
     tbs: std::ops::Range<usize>,
+    /// SHA-256 of `der`.
+    sha256: [u8; 32],
 }
 
 impl PartialEq for Certificate {
     fn eq(&self, other: &Self) -> bool {
-        self.der == other.der
+        self.inner.der == other.inner.der
     }
 }
 
@@ -41,7 +49,7 @@ impl Eq for Certificate {}
 
 impl std::hash::Hash for Certificate {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.der.hash(state);
+        self.inner.der.hash(state);
     }
 }
 
@@ -58,14 +66,28 @@ impl fmt::Debug for Certificate {
 
 impl Certificate {
     /// Parses one DER certificate; trailing bytes are an error.
+    ///
+    /// The same bytes parse to the same certificate, so recent parses are kept (see
+    /// [`parsed_cache`]): a verifier meets the same chain in every signature of a signer.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        let mut sha256 = [0u8; 32];
+        // A SHA-256 digest is always 32 bytes, so the lengths agree.
+        sha256.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
+        if let Some(known) = parsed_cache::get(&sha256) {
+            return Ok(known);
+        }
         let parsed = x509_cert::Certificate::from_der(der)?;
         let tbs = tbs_range(der)?;
-        Ok(Certificate {
-            der: der.to_vec(),
-            parsed,
-            tbs,
-        })
+        let certificate = Certificate {
+            inner: Arc::new(Parsed {
+                der: der.to_vec(),
+                parsed,
+                tbs,
+                sha256,
+            }),
+        };
+        parsed_cache::insert(sha256, &certificate);
+        Ok(certificate)
     }
 
     /// One or more certificates from a PEM file (several blocks) or a single DER cert.
@@ -100,37 +122,38 @@ impl Certificate {
 
     /// The certificate as one PEM `CERTIFICATE` block.
     pub fn to_pem(&self) -> String {
-        pem::encode("CERTIFICATE", &self.der)
+        pem::encode("CERTIFICATE", &self.inner.der)
     }
 
     /// The DER bytes, exactly as parsed.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        &self.inner.der
     }
 
     /// The parsed certificate, for callers that need fields not exposed here.
     pub fn x509(&self) -> &x509_cert::Certificate {
-        &self.parsed
+        &self.inner.parsed
     }
 
     /// The DER of `tbsCertificate`, the bytes the issuer signed.
     pub fn tbs_der(&self) -> &[u8] {
-        &self.der[self.tbs.clone()]
+        &self.inner.der[self.inner.tbs.clone()]
     }
 
     /// The subject's attributes.
     pub fn subject(&self) -> DistinguishedName {
-        DistinguishedName::from_x509(self.parsed.tbs_certificate().subject())
+        DistinguishedName::from_x509(self.inner.parsed.tbs_certificate().subject())
     }
 
     /// The issuer's attributes.
     pub fn issuer(&self) -> DistinguishedName {
-        DistinguishedName::from_x509(self.parsed.tbs_certificate().issuer())
+        DistinguishedName::from_x509(self.inner.parsed.tbs_certificate().issuer())
     }
 
     /// DER of the subject name (for exact name comparison, as RFC 5280 §7.1 allows).
     pub fn subject_der(&self) -> Vec<u8> {
-        self.parsed
+        self.inner
+            .parsed
             .tbs_certificate()
             .subject()
             .to_der()
@@ -139,7 +162,8 @@ impl Certificate {
 
     /// DER of the issuer name.
     pub fn issuer_der(&self) -> Vec<u8> {
-        self.parsed
+        self.inner
+            .parsed
             .tbs_certificate()
             .issuer()
             .to_der()
@@ -148,12 +172,12 @@ impl Certificate {
 
     /// Start of the validity period.
     pub fn not_before(&self) -> OffsetDateTime {
-        to_offset_date_time(self.parsed.tbs_certificate().validity().not_before)
+        to_offset_date_time(self.inner.parsed.tbs_certificate().validity().not_before)
     }
 
     /// End of the validity period (inclusive, RFC 5280 §4.1.2.5).
     pub fn not_after(&self) -> OffsetDateTime {
-        to_offset_date_time(self.parsed.tbs_certificate().validity().not_after)
+        to_offset_date_time(self.inner.parsed.tbs_certificate().validity().not_after)
     }
 
     /// Whether `at` lies within [not_before, not_after].
@@ -174,12 +198,16 @@ impl Certificate {
 
     /// The serial number's INTEGER content bytes, as encoded.
     pub fn serial_bytes(&self) -> &[u8] {
-        self.parsed.tbs_certificate().serial_number().as_bytes()
+        self.inner
+            .parsed
+            .tbs_certificate()
+            .serial_number()
+            .as_bytes()
     }
 
     /// Lowercase hex of SHA-256 over the DER.
     pub fn sha256_fingerprint(&self) -> String {
-        hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.der).as_ref())
+        hex(&self.inner.sha256)
     }
 
     /// Subject equals issuer (byte for byte) and the certificate's own key verifies it.
@@ -194,17 +222,28 @@ impl Certificate {
 
     /// The subject public key, if it is one of the six Notary Project key specs.
     pub fn public_key(&self) -> Result<PublicKey, Error> {
-        PublicKey::from_spki(self.parsed.tbs_certificate().subject_public_key_info())
+        PublicKey::from_spki(
+            self.inner
+                .parsed
+                .tbs_certificate()
+                .subject_public_key_info(),
+        )
     }
 
     /// What kind of key the certificate holds (any size or curve).
     pub fn key_algorithm(&self) -> Result<KeyAlgorithm, Error> {
-        KeyAlgorithm::from_spki(self.parsed.tbs_certificate().subject_public_key_info())
+        KeyAlgorithm::from_spki(
+            self.inner
+                .parsed
+                .tbs_certificate()
+                .subject_public_key_info(),
+        )
     }
 
     /// The basicConstraints extension and its criticality, if present.
     pub fn basic_constraints(&self) -> Result<Option<(bool, BasicConstraints)>, Error> {
         Ok(self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<BasicConstraints>()?)
@@ -212,12 +251,17 @@ impl Certificate {
 
     /// The keyUsage extension and its criticality, if present.
     pub fn key_usage(&self) -> Result<Option<(bool, KeyUsage)>, Error> {
-        Ok(self.parsed.tbs_certificate().get_extension::<KeyUsage>()?)
+        Ok(self
+            .inner
+            .parsed
+            .tbs_certificate()
+            .get_extension::<KeyUsage>()?)
     }
 
     /// The extendedKeyUsage extension (criticality, purposes), if present.
     pub fn extended_key_usage(&self) -> Result<Option<(bool, Vec<ObjectIdentifier>)>, Error> {
         Ok(self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<ExtendedKeyUsage>()?
@@ -227,6 +271,7 @@ impl Certificate {
     /// The subjectKeyIdentifier value, if present (CMS signers may be named by it).
     pub fn subject_key_identifier(&self) -> Option<Vec<u8>> {
         let (_, ski) = self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<SubjectKeyIdentifier>()
@@ -237,6 +282,7 @@ impl Certificate {
     /// The keyIdentifier of authorityKeyIdentifier, if present.
     pub fn authority_key_identifier(&self) -> Option<Vec<u8>> {
         let (_, aki) = self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<AuthorityKeyIdentifier>()
@@ -247,6 +293,7 @@ impl Certificate {
     /// The http(s) URIs of the CRL distribution points (full names only).
     pub fn crl_distribution_points(&self) -> Vec<String> {
         let Ok(Some((_, points))) = self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<CrlDistributionPoints>()
@@ -268,6 +315,7 @@ impl Certificate {
     /// The OCSP responder URIs from authorityInfoAccess.
     pub fn ocsp_urls(&self) -> Vec<String> {
         let Ok(Some((_, aia))) = self
+            .inner
             .parsed
             .tbs_certificate()
             .get_extension::<AuthorityInfoAccessSyntax>()
@@ -283,7 +331,7 @@ impl Certificate {
 
     /// The OID of the certificate's signature algorithm.
     pub fn signature_algorithm_oid(&self) -> ObjectIdentifier {
-        self.parsed.signature_algorithm().oid
+        self.inner.parsed.signature_algorithm().oid
     }
 
     /// Checks that `issuer` signed this certificate (signature algorithm from the cert).
@@ -291,17 +339,107 @@ impl Certificate {
     /// Only the signature is checked: name chaining, CA rules and validity belong to
     /// [`crate::chain`]. SHA-1 signatures fail with [`Error::Sha1Forbidden`].
     pub fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), Error> {
+        let key = verified_links::key(self, issuer);
+        if verified_links::contains(&key) {
+            return Ok(());
+        }
         let signature = self
+            .inner
             .parsed
             .signature()
             .as_bytes()
             .ok_or(Error::InvalidSignature)?;
         signature::verify(
-            self.parsed.signature_algorithm(),
-            issuer.parsed.tbs_certificate().subject_public_key_info(),
+            self.inner.parsed.signature_algorithm(),
+            issuer
+                .inner
+                .parsed
+                .tbs_certificate()
+                .subject_public_key_info(),
             self.tbs_der(),
             signature,
-        )
+        )?;
+        verified_links::insert(key);
+        Ok(())
+    }
+}
+
+/// Certificate signatures already verified in this process.
+///
+/// A chain is checked several times per verification (integrity, then path building to the
+/// trust store) and again for every signature by the same signer, and each check is a public
+/// key operation. Whether `cert` verifies under `issuer`'s key depends only on the bytes of
+/// both, so a success is remembered under the SHA-256 of the two certificates' SHA-256
+/// fingerprints. A failure is never remembered, and the set is bounded: when full it starts
+/// over.
+mod verified_links {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::Certificate;
+
+    /// Enough for every chain a long-running verifier meets; about 200 KiB when full.
+    const CAPACITY: usize = 4096;
+
+    static SET: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+
+    pub(super) fn key(cert: &Certificate, issuer: &Certificate) -> Option<[u8; 32]> {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        context.update(&issuer.inner.sha256);
+        context.update(&cert.inner.sha256);
+        context.finish().as_ref().try_into().ok()
+    }
+
+    pub(super) fn contains(key: &Option<[u8; 32]>) -> bool {
+        let Some(key) = key else { return false };
+        let set = SET.get_or_init(Default::default);
+        // A poisoned lock only means another thread panicked mid-insert; the set of hashes
+        // is still a set of verified links.
+        let set = set.lock().unwrap_or_else(|e| e.into_inner());
+        set.contains(key)
+    }
+
+    pub(super) fn insert(key: Option<[u8; 32]>) {
+        let Some(key) = key else { return };
+        let set = SET.get_or_init(Default::default);
+        let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
+        if set.len() >= CAPACITY {
+            set.clear();
+        }
+        set.insert(key);
+    }
+}
+
+/// Certificates parsed recently, by the SHA-256 of their DER. Parsing is a pure function of
+/// the bytes; the cache is bounded and starts over when full.
+mod parsed_cache {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::Certificate;
+
+    /// About 2 KiB of DER and its parsed form each: a few MiB when full.
+    const CAPACITY: usize = 1024;
+
+    static MAP: OnceLock<Mutex<HashMap<[u8; 32], Certificate>>> = OnceLock::new();
+
+    fn map() -> std::sync::MutexGuard<'static, HashMap<[u8; 32], Certificate>> {
+        // A poisoned lock only means a panic mid-insert elsewhere; entries are whole.
+        MAP.get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn get(sha256: &[u8; 32]) -> Option<Certificate> {
+        map().get(sha256).cloned()
+    }
+
+    pub(super) fn insert(sha256: [u8; 32], certificate: &Certificate) {
+        let mut map = map();
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(sha256, certificate.clone());
     }
 }
 
@@ -315,7 +453,11 @@ impl Certificate {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let spki = self.parsed.tbs_certificate().subject_public_key_info();
+        let spki = self
+            .inner
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info();
         signature::verify(algorithm, spki, message, signature)
     }
 
@@ -329,7 +471,11 @@ impl Certificate {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let spki = self.parsed.tbs_certificate().subject_public_key_info();
+        let spki = self
+            .inner
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info();
         signature::verify_cms(
             digest_algorithm,
             signature_algorithm,

@@ -254,3 +254,38 @@ fn certificates_and_keys_cross_threads() {
     send_sync::<Error>();
     send_sync::<hallmark_x509::chain::ChainError>();
 }
+
+/// Verified certificate signatures are remembered per process; the memory must never let a
+/// different issuer, or different certificate bytes, pass.
+#[test]
+fn remembered_signature_checks_never_vouch_for_other_bytes() {
+    let ours = hallmark_x509::testing::TestChainBuilder::code_signing()
+        .with_intermediates(1)
+        .build()
+        .expect("chain");
+    let theirs = hallmark_x509::testing::TestChainBuilder::code_signing()
+        .with_intermediates(1)
+        .build()
+        .expect("chain");
+    let (leaf, issuer) = (&ours.certificates()[0], &ours.certificates()[1]);
+    for _ in 0..2 {
+        leaf.verify_signed_by(issuer)
+            .expect("genuine link, first and remembered");
+    }
+    // Same names, another key.
+    assert!(leaf.verify_signed_by(&theirs.certificates()[1]).is_err());
+
+    // The same certificate with one bit of its signature flipped.
+    let mut der = leaf.der().to_vec();
+    let last = der.len() - 1;
+    der[last] ^= 1;
+    let tampered = Certificate::from_der(&der).expect("still parses");
+    assert!(tampered.verify_signed_by(issuer).is_err());
+    leaf.verify_signed_by(issuer)
+        .expect("the genuine one still passes");
+
+    // Parsing the same bytes twice gives the same certificate.
+    let again = Certificate::from_der(leaf.der()).expect("parses");
+    assert_eq!(&again, leaf);
+    assert_eq!(again.sha256_fingerprint(), leaf.sha256_fingerprint());
+}

@@ -13,11 +13,13 @@
 
 pub mod manage;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use hallmark_x509::Certificate;
 use thiserror::Error;
@@ -260,10 +262,18 @@ pub enum TrustStoreError {
     },
 }
 
+/// The stores read so far, by type and name.
+type LoadedStores = HashMap<(StoreType, String), Vec<Certificate>>;
+
 /// The X.509 trust store rooted at `truststore/x509`.
+///
+/// Each named store is read from disk once per `TrustStore` value (and its clones) by
+/// [`TrustStore::certificates`], so that verifying many signatures does not reread and
+/// reparse the same files; a store changed on disk afterwards is seen by a new value.
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     root: PathBuf,
+    loaded: Arc<Mutex<LoadedStores>>,
 }
 
 impl TrustStore {
@@ -271,6 +281,7 @@ impl TrustStore {
     pub fn new(x509_root: impl Into<PathBuf>) -> Self {
         TrustStore {
             root: x509_root.into(),
+            loaded: Arc::default(),
         }
     }
 
@@ -291,6 +302,25 @@ impl TrustStore {
         ty: StoreType,
         name: &str,
     ) -> Result<Vec<Certificate>, TrustStoreError> {
+        let key = (ty, name.to_owned());
+        // A poisoned lock means a panic mid-insert elsewhere; entries are whole either way.
+        if let Some(certs) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(certs.clone());
+        }
+        let certificates = self.load(ty, name)?;
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, certificates.clone());
+        Ok(certificates)
+    }
+
+    fn load(&self, ty: StoreType, name: &str) -> Result<Vec<Certificate>, TrustStoreError> {
         let files = self.certificate_files(ty, name)?;
         let mut certificates = Vec::new();
         for path in files {
