@@ -151,7 +151,7 @@ fn make_token(chain: &TestChain, recipe: &Recipe) -> Vec<u8> {
     let issuer_serial = tlv(
         0x30,
         &[
-            tlv(0x30, &tlv(0xa4, &leaf.issuer_der())),
+            tlv(0x30, &tlv(0xa4, leaf.issuer_der())),
             tlv(0x02, leaf.serial_bytes()),
         ]
         .concat(),
@@ -226,7 +226,8 @@ fn make_token(chain: &TestChain, recipe: &Recipe) -> Vec<u8> {
             .unwrap();
         (3, tlv(0x80, ski.0.as_bytes()))
     } else {
-        let issuer_and_serial = [leaf.issuer_der(), tlv(0x02, leaf.serial_bytes())].concat();
+        let issuer_and_serial =
+            [leaf.issuer_der().to_vec(), tlv(0x02, leaf.serial_bytes())].concat();
         (1, tlv(0x30, &issuer_and_serial))
     };
     let signer_info = tlv(

@@ -6,7 +6,7 @@
 //! never over a re-encoding.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Header, Reader, SliceReader};
@@ -37,6 +37,13 @@ struct Parsed {
     tbs: std::ops::Range<usize>,
     /// SHA-256 of `der`.
     sha256: [u8; 32],
+    /// DER of the subject and issuer names, compared on every chain check.
+    subject_der: Vec<u8>,
+    issuer_der: Vec<u8>,
+    /// The subject public key, once it was asked for and is one of the six key specs.
+    public_key: OnceLock<PublicKey>,
+    /// The kind of subject public key, once it was asked for.
+    key_algorithm: OnceLock<KeyAlgorithm>,
 }
 
 impl PartialEq for Certificate {
@@ -78,12 +85,18 @@ impl Certificate {
         }
         let parsed = x509_cert::Certificate::from_der(der)?;
         let tbs = tbs_range(der)?;
+        let subject_der = parsed.tbs_certificate().subject().to_der()?;
+        let issuer_der = parsed.tbs_certificate().issuer().to_der()?;
         let certificate = Certificate {
             inner: Arc::new(Parsed {
                 der: der.to_vec(),
                 parsed,
                 tbs,
                 sha256,
+                subject_der,
+                issuer_der,
+                public_key: OnceLock::new(),
+                key_algorithm: OnceLock::new(),
             }),
         };
         parsed_cache::insert(sha256, &certificate);
@@ -151,23 +164,13 @@ impl Certificate {
     }
 
     /// DER of the subject name (for exact name comparison, as RFC 5280 §7.1 allows).
-    pub fn subject_der(&self) -> Vec<u8> {
-        self.inner
-            .parsed
-            .tbs_certificate()
-            .subject()
-            .to_der()
-            .unwrap_or_default()
+    pub fn subject_der(&self) -> &[u8] {
+        &self.inner.subject_der
     }
 
     /// DER of the issuer name.
-    pub fn issuer_der(&self) -> Vec<u8> {
-        self.inner
-            .parsed
-            .tbs_certificate()
-            .issuer()
-            .to_der()
-            .unwrap_or_default()
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.inner.issuer_der
     }
 
     /// Start of the validity period.
@@ -222,22 +225,29 @@ impl Certificate {
 
     /// The subject public key, if it is one of the six Notary Project key specs.
     pub fn public_key(&self) -> Result<PublicKey, Error> {
-        PublicKey::from_spki(
-            self.inner
-                .parsed
-                .tbs_certificate()
-                .subject_public_key_info(),
-        )
+        // Parsing an RSA key is a bignum operation, and every check of a chain asks for keys
+        // again: the first success is kept with the certificate.
+        if let Some(key) = self.inner.public_key.get() {
+            return Ok(key.clone());
+        }
+        let key = PublicKey::from_spki(self.spki())?;
+        Ok(self.inner.public_key.get_or_init(|| key).clone())
     }
 
     /// What kind of key the certificate holds (any size or curve).
     pub fn key_algorithm(&self) -> Result<KeyAlgorithm, Error> {
-        KeyAlgorithm::from_spki(
-            self.inner
-                .parsed
-                .tbs_certificate()
-                .subject_public_key_info(),
-        )
+        if let Some(algorithm) = self.inner.key_algorithm.get() {
+            return Ok(algorithm.clone());
+        }
+        let algorithm = KeyAlgorithm::from_spki(self.spki())?;
+        Ok(self.inner.key_algorithm.get_or_init(|| algorithm).clone())
+    }
+
+    fn spki(&self) -> &spki::SubjectPublicKeyInfoOwned {
+        self.inner
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info()
     }
 
     /// The basicConstraints extension and its criticality, if present.
