@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use tracing::Instrument;
 
 use crate::sign::strip_reference;
-use crate::target::{ClientArgs, RefArg, print_json, runtime};
+use crate::target::{ClientArgs, RefArg, print_json, small_runtime};
 
 /// How `inspect` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -255,7 +255,7 @@ fn find(args: &Args, what: &str) -> anyhow::Result<(String, Vec<FoundSignature>)
     let client = args.client.client(reference.registry().as_slice())?;
     let target = reference.target(&client, false)?;
     let span = tracing::info_span!("signatures", command = what, reference = %reference);
-    runtime()?.block_on(
+    small_runtime()?.block_on(
         async {
             let subject = target.resolve(&wanted).await?;
             let found = signatures(&target, &subject.digest, args.max_signatures).await?;

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::UsageError;
 use crate::notary::{self, ConfigArgs};
-use crate::target::{ClientArgs, Output, RefArg, print_json, runtime};
+use crate::target::{ClientArgs, Output, RefArg, print_json, small_runtime};
 
 /// The envelope format flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,7 +127,7 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
     let registries: Vec<&str> = reference.registry().into_iter().collect();
     let client = args.client.client(&registries)?;
     let target = reference.target(&client, false)?;
-    let rt = runtime()?;
+    let rt = small_runtime()?;
     let span = tracing::info_span!("sign", reference = %reference, key = %key_name);
     let subject = rt.block_on(target.resolve(&wanted).instrument(span.clone()))?;
     if let Reference::Tag(tag) = &wanted {

@@ -256,8 +256,19 @@ impl std::fmt::Display for RefArg {
 }
 
 /// A multi-threaded runtime for one command.
+/// The runtime for commands that move blobs: a worker per core, so hashing and transfers of
+/// several blobs overlap.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The runtime for commands that make a few small requests (sign, verify, list, inspect):
+/// one thread, so the process does not start workers it would leave idle.
+pub fn small_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")

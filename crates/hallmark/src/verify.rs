@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::UsageError;
 use crate::notary::{self, ConfigArgs};
 use crate::sign::strip_reference;
-use crate::target::{ClientArgs, Output, RefArg, print_json, runtime};
+use crate::target::{ClientArgs, Output, RefArg, print_json, small_runtime};
 
 /// Flags of `verify`.
 #[derive(Debug, clap::Args)]
@@ -84,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let registries: Vec<&str> = reference.registry().into_iter().collect();
     let client = args.client.client(&registries)?;
     let target = reference.target(&client, false)?;
-    let rt = runtime()?;
+    let rt = small_runtime()?;
     let span = tracing::info_span!("verify", reference = %reference, policy = %policy.name);
     let (subject, descriptors) = rt.block_on(
         async {
