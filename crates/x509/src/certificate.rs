@@ -18,6 +18,7 @@ use x509_cert::ext::pkix::{
 };
 
 use crate::key::{KeyAlgorithm, PublicKey};
+use crate::memo::Memo;
 use crate::name::{DistinguishedName, hex};
 use crate::{Error, pem, signature};
 
@@ -75,12 +76,12 @@ impl Certificate {
     /// Parses one DER certificate; trailing bytes are an error.
     ///
     /// The same bytes parse to the same certificate, so recent parses are kept (see
-    /// [`parsed_cache`]): a verifier meets the same chain in every signature of a signer.
+    /// `PARSED`): a verifier meets the same chain in every signature of a signer.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let mut sha256 = [0u8; 32];
         // A SHA-256 digest is always 32 bytes, so the lengths agree.
         sha256.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
-        if let Some(known) = parsed_cache::get(&sha256) {
+        if let Some(known) = PARSED.get(&sha256) {
             return Ok(known);
         }
         let parsed = x509_cert::Certificate::from_der(der)?;
@@ -99,7 +100,7 @@ impl Certificate {
                 key_algorithm: OnceLock::new(),
             }),
         };
-        parsed_cache::insert(sha256, &certificate);
+        PARSED.insert(sha256, certificate.clone());
         Ok(certificate)
     }
 
@@ -349,8 +350,8 @@ impl Certificate {
     /// Only the signature is checked: name chaining, CA rules and validity belong to
     /// [`crate::chain`]. SHA-1 signatures fail with [`Error::Sha1Forbidden`].
     pub fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), Error> {
-        let key = verified_links::key(self, issuer);
-        if verified_links::contains(&key) {
+        let key = link_key(self, issuer);
+        if VERIFIED_LINKS.get(&key).is_some() {
             return Ok(());
         }
         let signature = self
@@ -369,7 +370,7 @@ impl Certificate {
             self.tbs_der(),
             signature,
         )?;
-        verified_links::insert(key);
+        VERIFIED_LINKS.insert(key, ());
         Ok(())
     }
 }
@@ -380,77 +381,22 @@ impl Certificate {
 /// trust store) and again for every signature by the same signer, and each check is a public
 /// key operation. Whether `cert` verifies under `issuer`'s key depends only on the bytes of
 /// both, so a success is remembered under the SHA-256 of the two certificates' SHA-256
-/// fingerprints. A failure is never remembered, and the set is bounded: when full it starts
-/// over.
-mod verified_links {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
+/// fingerprints. A failure is never remembered. Enough for every chain a long-running
+/// verifier meets; 128 KiB when full.
+static VERIFIED_LINKS: Memo<()> = Memo::new(4096);
 
-    use super::Certificate;
+/// Certificates parsed recently, by the SHA-256 of their DER: parsing is a pure function of
+/// the bytes. About 2 KiB of DER and its parsed form each, a few MiB when full.
+static PARSED: Memo<Certificate> = Memo::new(1024);
 
-    /// Enough for every chain a long-running verifier meets; about 200 KiB when full.
-    const CAPACITY: usize = 4096;
-
-    static SET: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
-
-    pub(super) fn key(cert: &Certificate, issuer: &Certificate) -> Option<[u8; 32]> {
-        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        context.update(&issuer.inner.sha256);
-        context.update(&cert.inner.sha256);
-        context.finish().as_ref().try_into().ok()
-    }
-
-    pub(super) fn contains(key: &Option<[u8; 32]>) -> bool {
-        let Some(key) = key else { return false };
-        let set = SET.get_or_init(Default::default);
-        // A poisoned lock only means another thread panicked mid-insert; the set of hashes
-        // is still a set of verified links.
-        let set = set.lock().unwrap_or_else(|e| e.into_inner());
-        set.contains(key)
-    }
-
-    pub(super) fn insert(key: Option<[u8; 32]>) {
-        let Some(key) = key else { return };
-        let set = SET.get_or_init(Default::default);
-        let mut set = set.lock().unwrap_or_else(|e| e.into_inner());
-        if set.len() >= CAPACITY {
-            set.clear();
-        }
-        set.insert(key);
-    }
-}
-
-/// Certificates parsed recently, by the SHA-256 of their DER. Parsing is a pure function of
-/// the bytes; the cache is bounded and starts over when full.
-mod parsed_cache {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-
-    use super::Certificate;
-
-    /// About 2 KiB of DER and its parsed form each: a few MiB when full.
-    const CAPACITY: usize = 1024;
-
-    static MAP: OnceLock<Mutex<HashMap<[u8; 32], Certificate>>> = OnceLock::new();
-
-    fn map() -> std::sync::MutexGuard<'static, HashMap<[u8; 32], Certificate>> {
-        // A poisoned lock only means a panic mid-insert elsewhere; entries are whole.
-        MAP.get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(super) fn get(sha256: &[u8; 32]) -> Option<Certificate> {
-        map().get(sha256).cloned()
-    }
-
-    pub(super) fn insert(sha256: [u8; 32], certificate: &Certificate) {
-        let mut map = map();
-        if map.len() >= CAPACITY {
-            map.clear();
-        }
-        map.insert(sha256, certificate.clone());
-    }
+fn link_key(cert: &Certificate, issuer: &Certificate) -> [u8; 32] {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    context.update(&issuer.inner.sha256);
+    context.update(&cert.inner.sha256);
+    let mut key = [0u8; 32];
+    // A SHA-256 digest is always 32 bytes, so the lengths agree.
+    key.copy_from_slice(context.finish().as_ref());
+    key
 }
 
 impl Certificate {

@@ -17,6 +17,7 @@ pub mod chain;
 mod error;
 mod generate;
 pub mod key;
+mod memo;
 pub mod name;
 mod pem;
 mod signature;
