@@ -658,3 +658,197 @@ fn trust_store_and_key_management() {
     assert_eq!(names, ["two"]);
     assert!(!dir.join("localkeys/one.key").exists());
 }
+
+/// Serves whatever CRL it currently holds, on loopback, until dropped.
+struct CrlServer {
+    addr: std::net::SocketAddr,
+    crl: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CrlServer {
+    fn start() -> CrlServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let crl = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (served, stopping) = (crl.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let body = served.lock().expect("crl").clone();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        CrlServer {
+            addr,
+            crl,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn serve(&self, crl: Vec<u8>) {
+        *self.crl.lock().expect("crl") = crl;
+    }
+}
+
+impl Drop for CrlServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn revoked_signing_certificate_fails_verification_through_its_crl() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
+        CrlDistributionPoint, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
+        KeyUsagePurpose, RevokedCertParams, SerialNumber,
+    };
+
+    let crls = CrlServer::start();
+    let ours = Server::start();
+    let work = tempfile::tempdir().expect("work");
+
+    // A root that publishes a CRL, and a code-signing leaf that points at it.
+    let mut root_params = CertificateParams::default();
+    root_params
+        .distinguished_name
+        .push(DnType::CommonName, "Revocation Test Root");
+    root_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Hallmark Test");
+    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let root =
+        CertifiedIssuer::self_signed(root_params, KeyPair::generate().expect("key")).expect("root");
+    let mut leaf_params = CertificateParams::default();
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "Revocation Test Signer");
+    leaf_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Hallmark Test");
+    leaf_params
+        .distinguished_name
+        .push(DnType::StateOrProvinceName, "WA");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CountryName, "US");
+    leaf_params.serial_number = Some(SerialNumber::from(0x4242u64));
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    leaf_params.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![format!("http://{}/root.crl", crls.addr)],
+    }];
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = leaf_params.signed_by(&leaf_key, &root).expect("leaf");
+    let key_file = write(work.path(), "signer.key", &leaf_key.serialize_pem());
+    let chain_file = write(work.path(), "signer.crt", &(leaf.pem() + &root.pem()));
+    let root_file = write(work.path(), "root.crt", &root.pem());
+
+    let crl = |revoked: Vec<RevokedCertParams>| {
+        let now = time::OffsetDateTime::now_utc();
+        CertificateRevocationListParams {
+            this_update: now - time::Duration::hours(1),
+            next_update: now + time::Duration::days(1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked,
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&root)
+        .expect("crl")
+        .der()
+        .to_vec()
+    };
+    let revoked_leaf = || RevokedCertParams {
+        serial_number: SerialNumber::from(0x4242u64),
+        revocation_time: time::OffsetDateTime::now_utc() - time::Duration::days(1),
+        reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+        invalidity_date: None,
+    };
+
+    // Each case in a fresh home, so the CRL cache of one does not answer for the other.
+    for (revoked, level) in [(false, "strict"), (true, "strict"), (true, "permissive")] {
+        let cli = Cli::new();
+        let repo = format!("{}/revocation", ours.host());
+        cli.ok(&[
+            "key",
+            "add",
+            "signer",
+            "--key-file",
+            &key_file,
+            "--cert-file",
+            &chain_file,
+            "--default",
+        ]);
+        cli.ok(&["cert", "add", "-t", "ca", "-s", "rev", &root_file]);
+        cli.ok(&[
+            "policy",
+            "init",
+            "--name",
+            "p",
+            "--scope",
+            &repo,
+            "--trust-store",
+            "ca:rev",
+            "--trusted-identity",
+            "*",
+            "--level",
+            level,
+        ]);
+        let file = write(work.path(), "artifact.txt", "revocation test\n");
+        let digest = push_artifact(&cli, &repo, &file);
+        let by_digest = format!("{repo}@{digest}");
+        cli.ok(&["sign", &by_digest]);
+
+        crls.serve(crl(if revoked {
+            vec![revoked_leaf()]
+        } else {
+            Vec::new()
+        }));
+        let out = cli.output(&["verify", &by_digest, "-o", "json"]);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+        let revocation = report["signatures"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["check"] == "revocation")
+            .cloned()
+            .expect("a revocation check");
+        match (revoked, level) {
+            (false, _) => {
+                assert!(out.status.success(), "{report}");
+                assert_eq!(revocation["result"], "passed", "{report}");
+            }
+            (true, "strict") => {
+                assert_eq!(out.status.code(), Some(1), "{report}");
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("revoked"), "{err}");
+            }
+            (true, _) => {
+                // Permissive logs revocation instead of enforcing it.
+                assert!(out.status.success(), "{report}");
+                assert_eq!(revocation["result"], "failed (logged)", "{report}");
+            }
+        }
+    }
+}

@@ -252,6 +252,7 @@ impl Cli {
         c.env("HOME", home)
             .env("DOCKER_CONFIG", home.join(".docker"))
             .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("XDG_RUNTIME_DIR", home.join("run"))
             .env_remove("REGISTRY_AUTH_FILE")
             .env_remove("HALLMARK_CLIENT_CONFIG")
