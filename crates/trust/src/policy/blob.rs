@@ -7,9 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::PolicySelectionError;
 use super::error::{PolicyError, PolicyKind};
-use super::statement::{RawCore, RawSignatureVerification, TrustPolicy, nullable, validate_core};
-use super::{PolicySelectionError, SUPPORTED_VERSION};
+use super::statement::{
+    RawCore, RawSignatureVerification, TrustPolicy, check_document, nullable, validate_core,
+};
 
 /// A validated blob trust policy document, with the bytes it was read from.
 #[derive(Debug, Clone)]
@@ -79,18 +81,7 @@ impl BlobTrustPolicyDocument {
         let doc: RawBlobDocument = serde_json::from_slice(bytes)
             .map_err(|source| PolicyError::Malformed { kind, source })?;
 
-        if doc.version.is_empty() {
-            return Err(PolicyError::EmptyVersion { kind });
-        }
-        if doc.version != SUPPORTED_VERSION {
-            return Err(PolicyError::UnsupportedVersion {
-                kind,
-                version: doc.version,
-            });
-        }
-        if doc.trust_policies.is_empty() {
-            return Err(PolicyError::NoStatements { kind });
-        }
+        check_document(kind, &doc.version, doc.trust_policies.len())?;
 
         let mut statements: Vec<BlobStatement> = Vec::with_capacity(doc.trust_policies.len());
         for raw in &doc.trust_policies {

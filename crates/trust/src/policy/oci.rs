@@ -11,8 +11,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::error::{PolicyError, PolicyKind};
-use super::statement::{RawCore, RawSignatureVerification, TrustPolicy, nullable, validate_core};
-use super::{PolicySelectionError, QUICKSTART_LINK, SUPPORTED_VERSION};
+use super::statement::{
+    RawCore, RawSignatureVerification, TrustPolicy, check_document, nullable, validate_core,
+};
+use super::{PolicySelectionError, QUICKSTART_LINK};
 
 /// A validated OCI trust policy document, with the bytes it was read from.
 #[derive(Debug, Clone)]
@@ -73,18 +75,7 @@ impl OciTrustPolicyDocument {
         let doc: RawOciDocument = serde_json::from_slice(bytes)
             .map_err(|source| PolicyError::Malformed { kind, source })?;
 
-        if doc.version.is_empty() {
-            return Err(PolicyError::EmptyVersion { kind });
-        }
-        if doc.version != SUPPORTED_VERSION {
-            return Err(PolicyError::UnsupportedVersion {
-                kind,
-                version: doc.version,
-            });
-        }
-        if doc.trust_policies.is_empty() {
-            return Err(PolicyError::NoStatements { kind });
-        }
+        check_document(kind, &doc.version, doc.trust_policies.len())?;
 
         let mut statements: Vec<OciStatement> = Vec::with_capacity(doc.trust_policies.len());
         for raw in &doc.trust_policies {

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::error::{SignatureVerificationError, StatementError};
+use super::SUPPORTED_VERSION;
+use super::error::{PolicyError, PolicyKind, SignatureVerificationError, StatementError};
 use super::identity::{IdentityError, TrustedIdentity};
 use super::level::{Actions, Level, VerifyTimestamp, apply_overrides};
 use crate::trust_store::{StoreType, is_valid_store_name};
@@ -233,6 +234,28 @@ fn check_overlaps(
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// The document rules both policy kinds share: a version, the one notation knows, and at
+/// least one statement.
+pub(crate) fn check_document(
+    kind: PolicyKind,
+    version: &str,
+    statements: usize,
+) -> Result<(), PolicyError> {
+    if version.is_empty() {
+        return Err(PolicyError::EmptyVersion { kind });
+    }
+    if version != SUPPORTED_VERSION {
+        return Err(PolicyError::UnsupportedVersion {
+            kind,
+            version: version.to_owned(),
+        });
+    }
+    if statements == 0 {
+        return Err(PolicyError::NoStatements { kind });
     }
     Ok(())
 }
