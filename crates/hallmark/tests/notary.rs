@@ -659,53 +659,66 @@ fn trust_store_and_key_management() {
     assert!(!dir.join("localkeys/one.key").exists());
 }
 
-/// Serves whatever CRL it currently holds, on loopback, until dropped.
-struct CrlServer {
+/// What a [`Responder`] answers: content type and body.
+type Handler = dyn Fn(&[u8]) -> (String, Vec<u8>) + Send + Sync;
+
+/// A one-route HTTP/1.1 server on loopback: every request's body goes to the handler, whose
+/// answer is sent back; stopped when dropped.
+struct Responder {
     addr: std::net::SocketAddr,
-    crl: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl CrlServer {
-    fn start() -> CrlServer {
-        use std::io::{Read, Write};
+impl Responder {
+    fn start(handler: Box<Handler>) -> Responder {
+        use std::io::{BufRead, BufReader, Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let crl = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (served, stopping) = (crl.clone(), stop.clone());
+        let stopping = stop.clone();
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopping.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
                 let Ok(mut stream) = stream else { continue };
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request);
-                let body = served.lock().expect("crl").clone();
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let (content_type, answer) = handler(&body);
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n",
+                    answer.len()
                 );
                 let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
+                let _ = stream.write_all(&answer);
             }
         });
-        CrlServer {
+        Responder {
             addr,
-            crl,
             stop,
             thread: Some(thread),
         }
     }
-
-    fn serve(&self, crl: Vec<u8>) {
-        *self.crl.lock().expect("crl") = crl;
-    }
 }
 
-impl Drop for CrlServer {
+impl Drop for Responder {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = std::net::TcpStream::connect(self.addr);
@@ -715,30 +728,43 @@ impl Drop for CrlServer {
     }
 }
 
+/// A CA made with rcgen that can sign CRLs.
+fn test_root(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    let mut params = rcgen::CertificateParams::default();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Hallmark Test");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().expect("key"))
+        .expect("root")
+}
+
 #[test]
 fn revoked_signing_certificate_fails_verification_through_its_crl() {
     use rcgen::{
-        BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
-        CrlDistributionPoint, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-        KeyUsagePurpose, RevokedCertParams, SerialNumber,
+        CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, DnType,
+        ExtendedKeyUsagePurpose, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams,
+        SerialNumber,
     };
 
-    let crls = CrlServer::start();
+    let current_crl = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let served = current_crl.clone();
+    let crls = Responder::start(Box::new(move |_| {
+        let crl = served.lock().expect("crl").clone();
+        ("application/pkix-crl".to_owned(), crl)
+    }));
     let ours = Server::start();
     let work = tempfile::tempdir().expect("work");
 
     // A root that publishes a CRL, and a code-signing leaf that points at it.
-    let mut root_params = CertificateParams::default();
-    root_params
-        .distinguished_name
-        .push(DnType::CommonName, "Revocation Test Root");
-    root_params
-        .distinguished_name
-        .push(DnType::OrganizationName, "Hallmark Test");
-    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let root =
-        CertifiedIssuer::self_signed(root_params, KeyPair::generate().expect("key")).expect("root");
+    let root = test_root("Revocation Test Root");
     let mut leaf_params = CertificateParams::default();
     leaf_params
         .distinguished_name
@@ -820,11 +846,12 @@ fn revoked_signing_certificate_fails_verification_through_its_crl() {
         let by_digest = format!("{repo}@{digest}");
         cli.ok(&["sign", &by_digest]);
 
-        crls.serve(crl(if revoked {
+        let list = if revoked {
             vec![revoked_leaf()]
         } else {
             Vec::new()
-        }));
+        };
+        *current_crl.lock().expect("crl") = crl(list);
         let out = cli.output(&["verify", &by_digest, "-o", "json"]);
         let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
         let revocation = report["signatures"][0]["checks"]
@@ -851,4 +878,178 @@ fn revoked_signing_certificate_fails_verification_through_its_crl() {
             }
         }
     }
+}
+
+/// An RFC 3161 timestamping authority made of `openssl ts -reply`, an implementation that
+/// shares nothing with ours, behind a loopback HTTP endpoint.
+struct OpensslTsa {
+    responder: Responder,
+    root_pem: String,
+    _dir: tempfile::TempDir,
+}
+
+impl OpensslTsa {
+    fn start() -> OpensslTsa {
+        use rcgen::{CertificateParams, CustomExtension, DnType, KeyPair, KeyUsagePurpose};
+        let dir = tempfile::tempdir().expect("tsa dir");
+        let root = test_root("Test TSA Root");
+        let mut params = CertificateParams::default();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Test TSA");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Hallmark Test");
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        // extendedKeyUsage, critical, timeStamping only (RFC 3161 §2.3).
+        let mut eku = CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vec![
+                0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08,
+            ],
+        );
+        eku.set_criticality(true);
+        params.custom_extensions = vec![eku];
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &root).expect("tsa cert");
+
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("tsa.crt"), cert.pem()).expect("write");
+        std::fs::write(path("tsa.key"), key.serialize_pem()).expect("write");
+        std::fs::write(path("chain.pem"), root.pem()).expect("write");
+        std::fs::write(path("serial"), "01\n").expect("write");
+        let config = format!(
+            "[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\ndir = {dir}\nserial = $dir/serial\n\
+             crypto_device = builtin\nsigner_cert = $dir/tsa.crt\ncerts = $dir/chain.pem\n\
+             signer_key = $dir/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n\
+             digests = sha256, sha384, sha512\naccuracy = secs:1\nordering = no\ntsa_name = no\n\
+             ess_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+            dir = dir.path().display()
+        );
+        std::fs::write(path("tsa.cnf"), config).expect("write");
+
+        let work = dir.path().to_path_buf();
+        let responder = Responder::start(Box::new(move |query| {
+            let query_file = work.join("query.tsq");
+            let reply_file = work.join("reply.tsr");
+            std::fs::write(&query_file, query).expect("query");
+            let out = std::process::Command::new("openssl")
+                .args(["ts", "-reply", "-config"])
+                .arg(work.join("tsa.cnf"))
+                .arg("-queryfile")
+                .arg(&query_file)
+                .arg("-out")
+                .arg(&reply_file)
+                .output()
+                .expect("openssl ts");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let reply = std::fs::read(&reply_file).expect("reply");
+            ("application/timestamp-reply".to_owned(), reply)
+        }));
+        OpensslTsa {
+            responder,
+            root_pem: root.pem(),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.responder.addr)
+    }
+}
+
+#[test]
+fn timestamped_signature_from_an_openssl_tsa_verifies_and_is_shown() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the openssl CLI must be present under CI"
+        );
+        println!("skipped: no openssl CLI");
+        return;
+    }
+    let tsa = OpensslTsa::start();
+    let ours = Server::start();
+    let cli = Cli::new();
+    let work = tempfile::tempdir().expect("work");
+    let tsa_root = write(work.path(), "tsa-root.pem", &tsa.root_pem);
+    let repo = format!("{}/stamped", ours.host());
+    let file = write(work.path(), "artifact.txt", "timestamped\n");
+    let digest = push_artifact(&cli, &repo, &file);
+    let by_digest = format!("{repo}@{digest}");
+
+    cli.ok(&["cert", "generate-test", "signer", "--default"]);
+    cli.ok(&["cert", "add", "-t", "tsa", "-s", "openssl", &tsa_root]);
+    let policy = format!(
+        r#"{{"version":"1.0","trustPolicies":[{{"name":"p","registryScopes":["{repo}"],
+        "signatureVerification":{{"level":"strict","verifyTimestamp":"always"}},
+        "trustStores":["ca:signer","tsa:openssl"],"trustedIdentities":["*"]}}]}}"#
+    );
+    let policy = write(work.path(), "policy.json", &policy);
+    cli.ok(&["policy", "import", &policy]);
+
+    for format in ["jws", "cose"] {
+        let signed = cli.json(&[
+            "sign",
+            &by_digest,
+            "--signature-format",
+            format,
+            "--timestamp-url",
+            &tsa.url(),
+            "--timestamp-root-cert",
+            &tsa_root,
+        ]);
+        assert_eq!(signed["digest"], digest.as_str());
+    }
+    let verified = cli.json(&["verify", &by_digest]);
+    assert_eq!(verified["verified"], true, "{verified}");
+    let inspected = cli.json(&["inspect", &by_digest]);
+    for sig in inspected["signatures"].as_array().expect("signatures") {
+        let stamp = &sig["unsignedAttributes"]["timestampSignature"];
+        assert!(
+            stamp["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.starts_with('[')),
+            "{sig}"
+        );
+        let subjects: Vec<&str> = stamp["certificates"]
+            .as_array()
+            .expect("tsa chain")
+            .iter()
+            .map(|c| c["issuedTo"].as_str().expect("subject"))
+            .collect();
+        assert!(
+            subjects.iter().any(|s| s.contains("Test TSA")),
+            "{subjects:?}"
+        );
+    }
+
+    // A TSA whose root the user did not name is refused before anything is stored.
+    let other = OpensslTsa::start();
+    let err = cli.fails(&[
+        "sign",
+        &by_digest,
+        "--timestamp-url",
+        &other.url(),
+        "--timestamp-root-cert",
+        &tsa_root,
+    ]);
+    assert!(
+        err.contains("timestamping with") && err.contains("--timestamp-root-cert"),
+        "{err}"
+    );
+    assert_eq!(
+        cli.json(&["list", &by_digest])["signatures"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 }
