@@ -369,10 +369,18 @@ impl Repository {
                     d
                 })
             });
-            let (sent, following) = tokio::join!(
-                self.patch_resuming(session, offset, chunk),
-                read_chunk(&mut content, &mut carry, chunk_size)
-            );
+            // The next chunk is read on its own task: a source that checks itself hashes as
+            // it is read, and that must not share a thread with the upload.
+            let reader = tokio::spawn(async move {
+                let following = read_chunk(&mut content, &mut carry, chunk_size).await;
+                (content, carry, following)
+            });
+            let sent = self.patch_resuming(session, offset, chunk).await;
+            let (back, rest, following) = reader
+                .await
+                .map_err(|e| Error::io("cannot read the blob", "upload")(e.into()))?;
+            content = back;
+            carry = rest;
             if let Some(h) = hashing {
                 // The closure cannot panic; a join error means the runtime is shutting down.
                 digester = Some(
