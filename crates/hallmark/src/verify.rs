@@ -182,6 +182,7 @@ fn checks_json(outcome: &Outcome) -> Vec<Value> {
             };
             json!({
                 "check": c.check.as_str(),
+                "about": c.about,
                 "action": c.action.as_str(),
                 "result": result,
                 "message": message,
@@ -242,11 +243,7 @@ fn report(
                 CheckResult::Logged(f) => format!("FAILED, only logged: {f}"),
                 CheckResult::Failed => "failed".to_owned(),
             };
-            println!(
-                "  {:<20} {:<8} {result}",
-                c.check.as_str(),
-                c.action.as_str()
-            );
+            println!("  {:<34} {:<8} {result}", c.about, c.action.as_str());
         }
         if let Some(annotations) = outcome
             .payload

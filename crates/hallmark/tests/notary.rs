@@ -987,6 +987,9 @@ fn timestamped_signature_from_an_openssl_tsa_verifies_and_is_shown() {
     let by_digest = format!("{repo}@{digest}");
 
     cli.ok(&["cert", "generate-test", "signer", "--default"]);
+    // A test certificate is valid from the second it was made, and a timestamp whose
+    // accuracy (1 s here) reaches before that is rightly refused: sign a little later.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
     cli.ok(&["cert", "add", "-t", "tsa", "-s", "openssl", &tsa_root]);
     let policy = format!(
         r#"{{"version":"1.0","trustPolicies":[{{"name":"p","registryScopes":["{repo}"],

@@ -87,8 +87,11 @@ impl RevocationChecker for CrlChecker<'_> {
 /// The result of one check.
 #[derive(Debug)]
 pub struct CheckOutcome {
-    /// Which check.
+    /// Which check of the trust policy.
     pub check: Check,
+    /// What this step examined: the check's name, or the part of it when a check has several
+    /// steps (integrity covers the envelope and, last, the signed artifact and metadata).
+    pub about: &'static str,
     /// What the policy said to do with a failure.
     pub action: Action,
     /// What happened.

@@ -23,6 +23,17 @@ impl Run {
         action: Action,
         result: Result<(), Failure>,
     ) -> Result<(), Failure> {
+        self.record_about(check, check.as_str(), action, result)
+    }
+
+    /// [`Run::record`] for a step that is one part of `check`, described by `about`.
+    fn record_about(
+        &mut self,
+        check: Check,
+        about: &'static str,
+        action: Action,
+        result: Result<(), Failure>,
+    ) -> Result<(), Failure> {
         let (result, verdict) = match result {
             Ok(()) => (CheckResult::Passed, Ok(())),
             Err(failure) if action == Action::Enforce => (CheckResult::Failed, Err(failure)),
@@ -33,6 +44,7 @@ impl Run {
         };
         self.checks.push(CheckOutcome {
             check,
+            about,
             action,
             result,
         });
@@ -42,6 +54,7 @@ impl Run {
     fn skipped(&mut self, check: Check) {
         self.checks.push(CheckOutcome {
             check,
+            about: check.as_str(),
             action: Action::Skip,
             result: CheckResult::Skipped,
         });
@@ -148,7 +161,12 @@ fn steps(
     // must be signed; both are part of integrity and always enforced.
     let matched = subject_matches(&payload.target_artifact, request.subject)
         .and_then(|()| user_metadata(payload, request));
-    run.record(Check::Integrity, Action::Enforce, matched)
+    run.record_about(
+        Check::Integrity,
+        "signed artifact and user metadata",
+        Action::Enforce,
+        matched,
+    )
 }
 
 /// Authenticity: some certificate of the chain is byte-identical to a certificate of a trust
