@@ -155,9 +155,18 @@ pub fn sign(args: SignArgs) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&args.signature_directory)
         .with_context(|| format!("cannot create {}", args.signature_directory.display()))?;
+    // Written whole under a temporary name, then put in place: replaced with --force,
+    // otherwise linked, which fails rather than overwrite a signature made meanwhile.
     let tmp = out.with_extension("sig.tmp");
     std::fs::write(&tmp, &envelope).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+    let placed = if args.force {
+        std::fs::rename(&tmp, &out)
+    } else {
+        let linked = std::fs::hard_link(&tmp, &out);
+        let _ = std::fs::remove_file(&tmp);
+        linked
+    };
+    placed.with_context(|| format!("cannot write {}", out.display()))?;
     println!("Successfully signed {}", args.file.display());
     println!("Signature file written to {}", out.display());
     Ok(())
