@@ -2,7 +2,8 @@
 # Installs the third-party programs the tests and benchmarks run against, if missing:
 #   Debian: skopeo, docker-registry (distribution 2.8.2), wrk, nginx-light (sendfile server),
 #           apache2-utils (htpasswd, for registries with basic auth), openssl (test CAs)
-#   PyPI:   oras (Python client) in a local venv at .peers/venv
+#   PyPI:   oras (Python client), cryptography, cbor2 and pynacl (independent checks of our
+#           envelopes and cosign key files) in a local venv at .peers/venv
 # Idempotent; safe to run on every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   done
 fi
 
-if [ ! -x .peers/venv/bin/peers-v2-check ] ; then
+if [ ! -x .peers/venv/bin/peers-v3-check ] ; then
   python3 -m venv .peers/venv
-  .peers/venv/bin/pip install -q --disable-pip-version-check oras==0.2.43 cryptography cbor2
+  .peers/venv/bin/pip install -q --disable-pip-version-check oras==0.2.43 cryptography cbor2 pynacl
   # Marker that the venv is complete.
-  printf '#!/bin/sh\nexit 0\n' > .peers/venv/bin/peers-v2-check && chmod +x .peers/venv/bin/peers-v2-check
+  printf '#!/bin/sh\nexit 0\n' > .peers/venv/bin/peers-v3-check && chmod +x .peers/venv/bin/peers-v3-check
 fi

@@ -9,6 +9,7 @@ mod blob_signature;
 mod cert;
 mod config;
 mod copy;
+mod cosign;
 mod discover;
 mod inspect;
 mod key;
@@ -88,6 +89,9 @@ enum Command {
     /// Manage the OCI trust policy.
     #[command(subcommand)]
     Policy(policy::Command),
+    /// cosign's key files.
+    #[command(subcommand)]
+    Cosign(cosign::Command),
 }
 
 /// A failure whose exit code is 2: the user asked for something malformed.
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
         Command::Key(command) => key::run(command),
         Command::Cert(command) => cert::run(command),
         Command::Policy(command) => policy::run(policy::Kind::Oci, command),
+        Command::Cosign(command) => cosign::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

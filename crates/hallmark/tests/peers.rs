@@ -429,8 +429,8 @@ impl OrasPeer {
     fn new() -> OrasPeer {
         let venv = peers_dir().join("venv");
         let python = venv.join("bin/python3");
-        // install-peers.sh writes `peers-v2-check` last, once the venv is complete.
-        if !python.is_file() || !venv.join("bin/peers-v2-check").is_file() {
+        // install-peers.sh writes `peers-v3-check` last, once the venv is complete.
+        if !python.is_file() || !venv.join("bin/peers-v3-check").is_file() {
             panic!("oras-py venv missing at {}: {INSTALL_HINT}", venv.display());
         }
         let home = tempfile::tempdir().expect("oras home");

@@ -19,7 +19,7 @@ mod generate;
 pub mod key;
 mod memo;
 pub mod name;
-mod pem;
+pub mod pem;
 mod signature;
 pub mod testing;
 

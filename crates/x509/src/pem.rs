@@ -12,12 +12,12 @@ const END: &str = "-----END ";
 const DASHES: &str = "-----";
 
 /// Whether the input looks like PEM text.
-pub(crate) fn is_pem(input: &[u8]) -> bool {
+pub fn is_pem(input: &[u8]) -> bool {
     input.windows(BEGIN.len()).any(|w| w == BEGIN.as_bytes())
 }
 
 /// Every PEM block in `input`, in order, as (label, decoded bytes).
-pub(crate) fn blocks(input: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub fn blocks(input: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Error> {
     // Bytes outside the blocks may be anything; inside, only base64 survives decoding.
     let text = String::from_utf8_lossy(input);
     let mut out = Vec::new();
@@ -52,7 +52,7 @@ fn decode_body(label: &str, body: &str) -> Result<Vec<u8>, Error> {
 }
 
 /// One PEM block with 64-column lines and a trailing newline.
-pub(crate) fn encode(label: &str, der: &[u8]) -> String {
+pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut s = format!("{BEGIN}{label}{DASHES}\n");
     for chunk in b64.as_bytes().chunks(64) {
