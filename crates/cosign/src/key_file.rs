@@ -108,6 +108,9 @@ pub enum KeyFileError {
     /// The secretbox did not open: the password is wrong or the file was altered.
     #[error("cannot decrypt the key: wrong password, or the key file was altered")]
     Decryption,
+    /// The secretbox refused to seal the key (it was too large to encrypt).
+    #[error("cannot encrypt the key")]
+    Seal,
     /// Randomness for the salt or nonce was not available.
     #[error("the system random generator failed")]
     Random,
@@ -168,14 +171,14 @@ fn derive_key(
     salt: &[u8],
     cost: ScryptCost,
 ) -> Result<[u8; KEY_LEN], KeyFileError> {
-    let params =
-        scrypt::Params::new(cost.log_n(), 8, 1).map_err(|_| KeyFileError::UnsupportedScrypt {
-            n: cost.n(),
-            r: 8,
-            p: 1,
-        })?;
+    let refused = || KeyFileError::UnsupportedScrypt {
+        n: cost.n(),
+        r: 8,
+        p: 1,
+    };
+    let params = scrypt::Params::new(cost.log_n(), 8, 1).map_err(|_| refused())?;
     let mut key = [0u8; KEY_LEN];
-    scrypt::scrypt(password, salt, &params, &mut key).map_err(|_| KeyFileError::Random)?;
+    scrypt::scrypt(password, salt, &params, &mut key).map_err(|_| refused())?;
     Ok(key)
 }
 
@@ -196,7 +199,7 @@ pub fn encrypt(
     let key = derive_key(password, &salt, cost)?;
     let ciphertext = XSalsa20Poly1305::new(&key.into())
         .encrypt(Nonce::from_slice(&nonce), pkcs8_der)
-        .map_err(|_| KeyFileError::Decryption)?;
+        .map_err(|_| KeyFileError::Seal)?;
     let document = EncryptedKey {
         kdf: Kdf {
             name: KDF_NAME.to_owned(),
