@@ -226,7 +226,8 @@ impl Client {
                 && let Ok(response) = request.await
                 && matches!(response.status().as_u16(), 200 | 401)
             {
-                tracing::debug!(%host, status = %response.status(), "loopback registry speaks plain HTTP");
+                let status = response.status();
+                tracing::debug!(%host, %status, "loopback registry speaks plain HTTP");
                 return "http";
             }
         }

@@ -174,7 +174,7 @@ fn an_independent_implementation_opens_our_key_file() {
     let script = r#"
 import base64, hashlib, json, sys
 import nacl.secret
-from cryptography.hazmat.primitives.serialization import load_der_private_key, Encoding, PublicFormat
+from cryptography.hazmat.primitives import serialization as ser
 text = open(sys.argv[1]).read()
 body = "".join(l for l in text.splitlines() if l and not l.startswith("-----"))
 doc = json.loads(base64.b64decode(body))
@@ -183,8 +183,9 @@ key = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["sal
                      n=p["N"], r=p["r"], p=p["p"], maxmem=256 * 1024 * 1024, dklen=32)
 der = nacl.secret.SecretBox(key).decrypt(base64.b64decode(doc["ciphertext"]),
                                          base64.b64decode(doc["cipher"]["nonce"]))
-private = load_der_private_key(der, password=None)
-sys.stdout.write(private.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo).hex())
+public = ser.load_der_private_key(der, password=None).public_key()
+spki = public.public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
+sys.stdout.write(spki.hex())
 "#;
     let out = Command::new(python)
         .args(["-c", script])

@@ -127,7 +127,12 @@ mod tests {
         let json = String::from_utf8(payload().to_sorted_json().unwrap()).unwrap();
         assert_eq!(
             json,
-            r#"{"targetArtifact":{"annotations":{"b\u003c":"x\u0026y"},"digest":"sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0","mediaType":"application/vnd.oci.image.manifest.v1+json","size":481}}"#
+            concat!(
+                r#"{"targetArtifact":{"annotations":{"b\u003c":"x\u0026y"},"#,
+                r#""digest":"sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d"#,
+                r#"5416c83670c30acecef0","#,
+                r#""mediaType":"application/vnd.oci.image.manifest.v1+json","size":481}}"#,
+            )
         );
     }
 
@@ -138,7 +143,12 @@ mod tests {
         let json = String::from_utf8(p.to_struct_json().unwrap()).unwrap();
         assert_eq!(
             json,
-            r#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0","size":481}}"#
+            concat!(
+                r#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+                r#""digest":"sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d"#,
+                r#"5416c83670c30acecef0","#,
+                r#""size":481}}"#,
+            )
         );
     }
 }

@@ -3,8 +3,10 @@
 //! `notation list` and `notation inspect` show them. Nothing here decides trust: inspect
 //! parses envelopes without verifying them.
 
+use hallmark_client::Target;
 use hallmark_envelope::{Envelope, EnvelopeFormat};
-use hallmark_signature::find::{FoundSignature, signatures};
+use hallmark_oci::Descriptor;
+use hallmark_signature::find::{FoundSignature, load, load_manifest, signature_descriptors};
 use hallmark_timestamp::TimestampToken;
 use hallmark_x509::Certificate;
 use serde_json::{Value, json};
@@ -228,11 +230,14 @@ pub fn envelope_json(envelope: &Envelope) -> Value {
                 Err(e) => json!({"error": e}),
             });
     let payload = envelope.payload().ok();
+    let annotations = payload
+        .as_ref()
+        .and_then(|p| p.target_artifact.annotations.clone());
     json!({
         "signatureAlgorithm": envelope.algorithm.jws_name(),
         "signatureEnvelopeType": envelope.format.media_type(),
         "signedAttributes": signed,
-        "userDefinedAttributes": payload.as_ref().and_then(|p| p.target_artifact.annotations.clone()),
+        "userDefinedAttributes": annotations,
         "unsignedAttributes": {
             "signingAgent": envelope.unsigned.signing_agent,
             "timestampSignature": timestamp,
@@ -249,7 +254,13 @@ fn parse(sig: &FoundSignature) -> Result<Envelope, String> {
     Envelope::parse(signature.format, bytes).map_err(|e| e.to_string())
 }
 
-fn find(args: &Args, what: &str) -> anyhow::Result<(String, Vec<FoundSignature>)> {
+/// The artifact's digest reference and the descriptors of its signatures, at most
+/// `--max-signatures`; `load` then fetches each (manifest only, or with its envelope).
+fn find<T>(
+    args: &Args,
+    what: &str,
+    load: impl AsyncFn(&Target, &Descriptor) -> Result<T, hallmark_signature::Error>,
+) -> anyhow::Result<(String, Vec<T>)> {
     let reference = RefArg::parse(&args.reference, args.oci_layout)?;
     let wanted = reference.require_reference(what)?;
     let client = args.client.client(reference.registry().as_slice())?;
@@ -258,7 +269,12 @@ fn find(args: &Args, what: &str) -> anyhow::Result<(String, Vec<FoundSignature>)
     small_runtime()?.block_on(
         async {
             let subject = target.resolve(&wanted).await?;
-            let found = signatures(&target, &subject.digest, args.max_signatures).await?;
+            let descriptors =
+                signature_descriptors(&target, &subject.digest, args.max_signatures).await?;
+            let mut found = Vec::with_capacity(descriptors.len());
+            for descriptor in &descriptors {
+                found.push(load(&target, descriptor).await?);
+            }
             let resolved = format!("{}@{}", strip_reference(&reference), subject.digest);
             anyhow::Ok((resolved, found))
         }
@@ -266,9 +282,25 @@ fn find(args: &Args, what: &str) -> anyhow::Result<(String, Vec<FoundSignature>)
     )
 }
 
-/// Runs `list`.
+/// Prints the tree of `resolved` and its signatures, or that it has none.
+fn print_signatures(resolved: String, signatures: Vec<Node>) {
+    if signatures.is_empty() {
+        println!("{resolved} has no associated signature");
+        return;
+    }
+    Node::with(
+        resolved,
+        vec![Node::with(
+            hallmark_signature::SIGNATURE_ARTIFACT_TYPE,
+            signatures,
+        )],
+    )
+    .print();
+}
+
+/// Runs `list`: the signature manifests only, no envelope is downloaded.
 pub fn list(args: Args) -> anyhow::Result<()> {
-    let (resolved, found) = find(&args, "list")?;
+    let (resolved, found) = find(&args, "list", load_manifest)?;
     if args.output == Format::Json {
         let list: Vec<Value> = found
             .iter()
@@ -277,34 +309,24 @@ pub fn list(args: Args) -> anyhow::Result<()> {
                     "digest": s.manifest.digest,
                     "mediaType": s.manifest.media_type,
                     "size": s.manifest.size,
-                    "envelopeMediaType": crate::verify::media_type(s),
+                    "envelopeMediaType":
+                        s.signature.as_ref().map_or("-", |m| m.format.media_type()),
                 })
             })
             .collect();
         return print_json(&json!({"reference": resolved, "signatures": list}));
     }
-    if found.is_empty() {
-        println!("{resolved} has no associated signature");
-        return Ok(());
-    }
     let sigs = found
         .iter()
         .map(|s| Node::leaf(s.manifest.digest.to_string()))
         .collect();
-    Node::with(
-        resolved,
-        vec![Node::with(
-            hallmark_signature::SIGNATURE_ARTIFACT_TYPE,
-            sigs,
-        )],
-    )
-    .print();
+    print_signatures(resolved, sigs);
     Ok(())
 }
 
 /// Runs `inspect`.
 pub fn inspect(args: Args) -> anyhow::Result<()> {
-    let (resolved, found) = find(&args, "inspect")?;
+    let (resolved, found) = find(&args, "inspect", load)?;
     if args.output == Format::Json {
         let list: Vec<Value> = found
             .iter()
@@ -320,10 +342,6 @@ pub fn inspect(args: Args) -> anyhow::Result<()> {
             .collect();
         return print_json(&json!({"reference": resolved, "signatures": list}));
     }
-    if found.is_empty() {
-        println!("{resolved} has no associated signature");
-        return Ok(());
-    }
     let sigs = found
         .iter()
         .map(|s| match parse(s) {
@@ -334,14 +352,7 @@ pub fn inspect(args: Args) -> anyhow::Result<()> {
             ),
         })
         .collect();
-    Node::with(
-        resolved,
-        vec![Node::with(
-            hallmark_signature::SIGNATURE_ARTIFACT_TYPE,
-            sigs,
-        )],
-    )
-    .print();
+    print_signatures(resolved, sigs);
     Ok(())
 }
 

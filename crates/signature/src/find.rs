@@ -23,24 +23,10 @@ pub struct FoundSignature {
     pub envelope: Result<Bytes, String>,
 }
 
-/// The signature manifests referring to `subject`, at most `max` of them, in the order the
-/// registry lists them. A referrer of the signature type that is not a valid signature
-/// manifest is listed with the reason, so that verification reports it.
-pub async fn signatures(
-    target: &Target,
-    subject: &Digest,
-    max: usize,
-) -> Result<Vec<FoundSignature>, Error> {
-    let mut out = Vec::new();
-    for descriptor in signature_descriptors(target, subject, max).await? {
-        out.push(load(target, &descriptor).await?);
-    }
-    Ok(out)
-}
-
 /// The descriptors of the signature manifests referring to `subject`, at most `max` of
-/// them, without fetching any: a verifier that stops at the first good signature loads them
-/// one at a time with [`load`].
+/// them, in the registry's order, without fetching any: callers load them one at a time with
+/// [`load`] (manifest and envelope) or [`load_manifest`], so a verifier that stops at the
+/// first good signature fetches no more.
 pub async fn signature_descriptors(
     target: &Target,
     subject: &Digest,
@@ -62,13 +48,37 @@ pub async fn signature_descriptors(
     Ok(out)
 }
 
-/// Fetches one signature manifest and its envelope.
-pub async fn load(target: &Target, descriptor: &Descriptor) -> Result<FoundSignature, Error> {
+/// A signature manifest read, its envelope not fetched: what `list` shows.
+#[derive(Debug, Clone)]
+pub struct ListedSignature {
+    /// The signature manifest's descriptor.
+    pub manifest: Descriptor,
+    /// The manifest, read; `Err` says why it is not a usable signature manifest.
+    pub signature: Result<SignatureManifest, String>,
+}
+
+/// Fetches one signature manifest, without its envelope.
+pub async fn load_manifest(
+    target: &Target,
+    descriptor: &Descriptor,
+) -> Result<ListedSignature, Error> {
     let (fetched, bytes) = target
         .fetch_manifest(&Reference::Digest(descriptor.digest.clone()))
         .await?;
     let signature =
         SignatureManifest::parse(&bytes, &fetched.media_type).map_err(|e| e.to_string());
+    Ok(ListedSignature {
+        manifest: fetched,
+        signature,
+    })
+}
+
+/// Fetches one signature manifest and its envelope.
+pub async fn load(target: &Target, descriptor: &Descriptor) -> Result<FoundSignature, Error> {
+    let ListedSignature {
+        manifest,
+        signature,
+    } = load_manifest(target, descriptor).await?;
     let envelope = match &signature {
         Ok(s) => fetch_blob(target, &s.envelope)
             .await
@@ -76,7 +86,7 @@ pub async fn load(target: &Target, descriptor: &Descriptor) -> Result<FoundSigna
         Err(e) => Err(e.clone()),
     };
     Ok(FoundSignature {
-        manifest: fetched,
+        manifest,
         signature,
         envelope,
     })

@@ -275,7 +275,11 @@ fn check_algorithm_protection(
     signer_info: &SignerInfo,
     value: &[u8],
 ) -> Result<(), TimestampError> {
-    let decode = || -> Result<(const_oid::ObjectIdentifier, Option<const_oid::ObjectIdentifier>), DecodeError> {
+    type Protected = (
+        const_oid::ObjectIdentifier,
+        Option<const_oid::ObjectIdentifier>,
+    );
+    let decode = || -> Result<Protected, DecodeError> {
         let sequence = Reader::new(value).read(tag::SEQUENCE, "CMSAlgorithmProtection")?;
         let mut reader = sequence.reader();
         let digest = crate::asn1::AlgorithmIdentifier::decode(

@@ -12,7 +12,8 @@ use time::macros::format_description;
 
 /// The time format of notation's messages (RFC 1123 with a numeric zone).
 const RFC1123Z: &[BorrowedFormatItem<'static>] = format_description!(
-    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] \
+     [offset_hour sign:mandatory][offset_minute]"
 );
 
 /// Formats `t` as notation does in its messages.
@@ -189,8 +190,8 @@ pub enum Failure {
 
     /// A certificate of the signing chain is revoked.
     #[error(
-        "revocation: signing certificate with subject \"{subject}\" is revoked (since \"{}\"{reason}); \
-         the signature must not be trusted", When(*.at),
+        "revocation: signing certificate with subject \"{subject}\" is revoked (since \
+         \"{}\"{reason}); the signature must not be trusted", When(*.at),
         reason = .reason.as_ref().map(|r| format!(", reason {r}")).unwrap_or_default()
     )]
     Revoked {

@@ -362,11 +362,7 @@ impl Certificate {
             .ok_or(Error::InvalidSignature)?;
         signature::verify(
             self.inner.parsed.signature_algorithm(),
-            issuer
-                .inner
-                .parsed
-                .tbs_certificate()
-                .subject_public_key_info(),
+            issuer.spki(),
             self.tbs_der(),
             signature,
         )?;
@@ -409,11 +405,7 @@ impl Certificate {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let spki = self
-            .inner
-            .parsed
-            .tbs_certificate()
-            .subject_public_key_info();
+        let spki = self.spki();
         signature::verify(algorithm, spki, message, signature)
     }
 
@@ -427,11 +419,7 @@ impl Certificate {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let spki = self
-            .inner
-            .parsed
-            .tbs_certificate()
-            .subject_public_key_info();
+        let spki = self.spki();
         signature::verify_cms(
             digest_algorithm,
             signature_algorithm,

@@ -3,7 +3,8 @@
 //! notation builds it with notation-core-go's `testhelper` template: subject
 //! `C=US, ST=WA, L=Seattle, O=Notary, CN=<name>`, keyUsage critical digitalSignature,
 //! extendedKeyUsage codeSigning, no basicConstraints and no key identifiers, valid from now
-//! for one day, and a small random serial. We keep those choices so the result matches what notation users know.
+//! for one day, and a small random serial. We keep those choices so the result matches what
+//! notation users know.
 
 use time::{Duration, OffsetDateTime};
 
