@@ -169,10 +169,8 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
 /// The password for a new key: `COSIGN_PASSWORD`, else asked twice on the terminal, else
 /// standard input.
 fn new_password() -> anyhow::Result<String> {
-    if let Some(p) = std::env::var_os("COSIGN_PASSWORD") {
-        return p
-            .into_string()
-            .map_err(|_| UsageError("COSIGN_PASSWORD is not valid UTF-8".into()).into());
+    if let Some(p) = env_password()? {
+        return Ok(p);
     }
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Enter password for private key: ")?;
@@ -187,15 +185,23 @@ fn new_password() -> anyhow::Result<String> {
 
 /// The password of an existing key: `COSIGN_PASSWORD`, else the terminal, else stdin.
 fn password(prompt: &str) -> anyhow::Result<String> {
-    if let Some(p) = std::env::var_os("COSIGN_PASSWORD") {
-        return p
-            .into_string()
-            .map_err(|_| UsageError("COSIGN_PASSWORD is not valid UTF-8".into()).into());
+    if let Some(p) = env_password()? {
+        return Ok(p);
     }
     if std::io::stdin().is_terminal() {
         return Ok(rpassword::prompt_password(prompt)?);
     }
     read_stdin()
+}
+
+/// `COSIGN_PASSWORD`, when it is set (an empty value is a password too).
+fn env_password() -> anyhow::Result<Option<String>> {
+    std::env::var_os("COSIGN_PASSWORD")
+        .map(|p| {
+            p.into_string()
+                .map_err(|_| UsageError("COSIGN_PASSWORD is not valid UTF-8".into()).into())
+        })
+        .transpose()
 }
 
 fn read_stdin() -> anyhow::Result<String> {
