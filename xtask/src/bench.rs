@@ -12,7 +12,10 @@
 //!    runs fresh for this so that its peak RSS (`VmHWM`) belongs to the push;
 //! 5. one 1 GiB pull of the same file against nginx's `sendfile`;
 //! 6. `hallmark copy` against `skopeo copy` and a bare `curl` upload (see [`crate::copy`]);
-//! 7. Notary Project verification and signing (see [`crate::signing`]).
+//! 7. Notary Project verification and signing (see [`crate::signing`]);
+//! 8. `hallmark cosign sign` and `verify` of 100 images against the `sigstore` crate (see
+//!    [`crate::cosign`]);
+//! 9. `hallmark v1 migrate` of 1,000 signed tags from `notary-server` (see [`crate::migrate`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,6 +27,8 @@ use tokio::runtime::Runtime;
 
 use crate::client::{OCI_MANIFEST, Registry, sha256_digest};
 use crate::copy;
+use crate::cosign;
+use crate::migrate;
 use crate::procs::{self, Server};
 use crate::rawload;
 use crate::report::{self, Row, Target};
@@ -65,12 +70,19 @@ enum Phase {
     /// Notary Project verification against the raw signature rate; whole-process verify
     /// and sign against the process floor.
     Signing,
+    /// `hallmark cosign sign` and `verify` of 100 images against the `sigstore` crate.
+    Cosign,
+    /// `hallmark v1 migrate` of 1,000 signed tags from `notary-server`.
+    Migrate,
 }
 
 impl Phase {
     /// Whether the phase compares hallmark with distribution (and so needs it running).
     fn uses_distribution(self) -> bool {
-        !matches!(self, Phase::Copy | Phase::Signing)
+        !matches!(
+            self,
+            Phase::Copy | Phase::Signing | Phase::Cosign | Phase::Migrate
+        )
     }
 }
 
@@ -110,6 +122,9 @@ pub fn run(args: Args) -> Result<()> {
     if wanted(Phase::Copy) {
         programs.extend(copy::PROGRAMS);
     }
+    if wanted(Phase::Migrate) {
+        programs.extend(migrate::PROGRAMS);
+    }
     procs::require_programs(&programs)?;
     let bin = servers::build_hallmark()?;
     let work = tempfile::Builder::new()
@@ -139,6 +154,16 @@ pub fn run(args: Args) -> Result<()> {
     if wanted(Phase::Signing) {
         let dir = work.path().join("signing");
         rows.extend(signing::rows(&bin, &dir, args.seconds, args.rounds)?);
+    }
+    if wanted(Phase::Cosign) {
+        let dir = work.path().join("cosign");
+        std::fs::create_dir_all(&dir)?;
+        rows.extend(cosign::rows(&bin, &dir, args.rounds)?);
+    }
+    if wanted(Phase::Migrate) {
+        let dir = work.path().join("migrate");
+        std::fs::create_dir_all(&dir)?;
+        rows.extend(migrate::rows(&runtime, &bin, &dir)?);
     }
 
     let table = report::table(&rows);

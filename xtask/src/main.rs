@@ -10,12 +10,20 @@
 //! Its `copy` phase times `hallmark copy` between two `hallmark serve` instances against
 //! Debian's `skopeo copy`, and against `curl` uploading the same blob alone.
 //!
+//! Its `cosign` phase times `hallmark cosign sign` and `verify` of 100 images against the Rust
+//! `sigstore` crate's cosign client doing the same.
+//!
+//! Its `migrate` phase times `hallmark v1 migrate` of a Notary v1 repository with 1,000 signed
+//! tags from Debian's `notary-server`.
+//!
 //! `trivial-server` is the ceiling for small responses: an axum server that answers every
 //! request with the same manifest bytes and headers. `bench` starts it as a child process.
 
 mod bench;
 mod client;
 mod copy;
+mod cosign;
+mod migrate;
 mod procs;
 mod rawload;
 mod report;

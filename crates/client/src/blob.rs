@@ -286,8 +286,23 @@ impl Repository {
         if self.blob_exists(&descriptor.digest).await?.is_some() {
             return Ok(Outcome::Skipped);
         }
-        self.upload_blob(descriptor, source, progress).await?;
-        Ok(Outcome::Transferred)
+        match self.upload_blob(descriptor, source, progress).await {
+            Ok(()) => Ok(Outcome::Transferred),
+            // Another client pushing the same content at the same moment can make a registry
+            // refuse ours (distribution may answer 5xx as both uploads commit): the content is
+            // what counts, so a blob present now with the right size is stored.
+            Err(e @ Error::Status { status, .. }) if status >= 500 => {
+                match self.blob_exists(&descriptor.digest).await? {
+                    Some(size) if size == descriptor.size => {
+                        tracing::debug!(digest = %descriptor.digest, status,
+                            "upload refused, but the blob is now present: pushed concurrently");
+                        Ok(Outcome::Skipped)
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Uploads without checking for the blob first. A session the registry lost on the way

@@ -352,6 +352,48 @@ impl Client {
             .map(drop)
     }
 
+    /// `GET` of `path` on `registry`'s host, with the scheme, TLS settings and credentials
+    /// the registry gets (tokens for `scopes`), for protocols served beside the distribution
+    /// API such as Notary v1's `/v2/<gun>/_trust/tuf/`. `None` when the answer is 404; any
+    /// other status but 200 is an error.
+    pub async fn fetch_path(
+        &self,
+        registry: &str,
+        path: &str,
+        scopes: &[String],
+        limit: u64,
+    ) -> Result<Option<Bytes>> {
+        let url = self
+            .base(registry)
+            .await?
+            .join(path.trim_start_matches('/'))
+            .map_err(|_| bad_url(path))?;
+        let response = self
+            .send(registry, scopes, Req::new(Method::GET, url.clone()))
+            .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = expect_status(response, Method::GET, &url, &[200]).await?;
+        if header_length(&response).is_some_and(|n| n > limit) {
+            return Err(Error::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| request_failed(&Method::GET, &url, source))?;
+        if body.len() as u64 > limit {
+            return Err(Error::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        Ok(Some(body))
+    }
+
     /// Lists repositories (`GET /v2/_catalog`), following `Link` pages.
     pub async fn catalog(&self, registry: &str) -> Result<Vec<String>> {
         let base = self.base(registry).await?;
@@ -378,7 +420,7 @@ impl Client {
 }
 
 /// The rustls error behind a failed request, if TLS is what failed.
-fn tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
+pub fn tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = next {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {

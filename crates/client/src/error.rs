@@ -205,6 +205,14 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// A document larger than the caller accepts.
+    #[error("the answer from {url} exceeds {limit} bytes")]
+    TooLarge {
+        /// Where it came from.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
 
     // Integrity.
     /// Content does not hash to the digest it was fetched or pushed under.

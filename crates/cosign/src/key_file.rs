@@ -114,6 +114,9 @@ pub enum KeyFileError {
     /// Randomness for the salt or nonce was not available.
     #[error("the system random generator failed")]
     Random,
+    /// A public key file without a `PUBLIC KEY` block.
+    #[error("not a public key file: expected a PEM block labelled \"PUBLIC KEY\"")]
+    NotPublicKey,
     /// The decrypted key is not one Hallmark can sign with.
     #[error("the decrypted private key cannot be used")]
     Key(#[source] hallmark_x509::Error),
@@ -283,4 +286,15 @@ pub fn public_key_pem(key: &hallmark_x509::SigningKey) -> Result<String, KeyFile
         PUBLIC_KEY_LABEL,
         public.spki_der(),
     ))
+}
+
+/// Reads a `cosign.pub` (PEM `PUBLIC KEY`, PKIX).
+pub fn load_public_key(pem: &[u8]) -> Result<hallmark_x509::PublicKey, KeyFileError> {
+    let blocks = hallmark_x509::pem::blocks(pem).map_err(|_| KeyFileError::NotPublicKey)?;
+    let der = blocks
+        .iter()
+        .find(|(label, _)| label == PUBLIC_KEY_LABEL)
+        .map(|(_, der)| der)
+        .ok_or(KeyFileError::NotPublicKey)?;
+    hallmark_x509::PublicKey::from_spki_der(der).map_err(KeyFileError::Key)
 }

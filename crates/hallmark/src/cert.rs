@@ -36,7 +36,7 @@ pub enum Command {
 /// `-t TYPE -s STORE`.
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
-    /// Store type: ca, signingAuthority or tsa.
+    /// Store type: ca, signingAuthority, tsa, or notaryV1 (Notary v1 root certificates).
     #[arg(short = 't', long = "type", value_parser = store_type)]
     store_type: StoreType,
     /// Store name.

@@ -11,6 +11,7 @@ mod config;
 mod copy;
 mod cosign;
 mod discover;
+mod doctor;
 mod inspect;
 mod key;
 mod logging;
@@ -26,6 +27,7 @@ mod serve;
 mod sign;
 mod tag;
 mod target;
+mod v1;
 mod verify;
 
 use std::process::ExitCode;
@@ -58,6 +60,8 @@ enum Command {
     Copy(copy::Args),
     /// Show the referrers graph of a manifest.
     Discover(discover::Args),
+    /// Probe a server: which registry and signing protocols it speaks.
+    Doctor(doctor::Args),
     /// Check and save credentials for a registry.
     Login(login::LoginArgs),
     /// Remove saved credentials for a registry.
@@ -89,9 +93,12 @@ enum Command {
     /// Manage the OCI trust policy.
     #[command(subcommand)]
     Policy(policy::Command),
-    /// cosign's key files.
+    /// cosign's key-based signing, attestation and verification.
     #[command(subcommand)]
     Cosign(cosign::Command),
+    /// The bridge from Notary v1: verify v1 trust data and migrate signed tags.
+    #[command(subcommand)]
+    V1(v1::Command),
 }
 
 /// A failure whose exit code is 2: the user asked for something malformed.
@@ -109,6 +116,7 @@ fn main() -> ExitCode {
         Command::Tag(args) => tag::run(args),
         Command::Copy(args) => copy::run(args),
         Command::Discover(args) => discover::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Login(args) => login::login(args),
         Command::Logout(args) => login::logout(args),
         Command::Manifest(command) => manifest::run(command),
@@ -122,6 +130,7 @@ fn main() -> ExitCode {
         Command::Cert(command) => cert::run(command),
         Command::Policy(command) => policy::run(policy::Kind::Oci, command),
         Command::Cosign(command) => cosign::run(command),
+        Command::V1(command) => v1::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

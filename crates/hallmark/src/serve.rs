@@ -1,4 +1,5 @@
-//! `hallmark serve`: the registry on the embedded filesystem store.
+//! `hallmark serve`: the registry on the embedded filesystem store, with the Notary v1 server
+//! API beside it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
+use hallmark_notary_server::{FsTrustStore, NotaryServer};
 use hallmark_registry::Registry;
 use hallmark_storage::fs::{FsOptions, FsStorage, OpenError};
 
@@ -53,6 +55,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             OpenError::Locked(_) => anyhow::Error::new(UsageError(e.to_string())),
             other => anyhow::Error::new(other),
         })?;
+        // Notary v1 trust data beside the registry's, under the same root and lock.
+        let trust = FsTrustStore::open(root.join("notary"))?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
@@ -62,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tracing::info!(addr = %local, root = %root.display(), "listening");
 
         let app = hallmark_registry::router(Registry::new(storage, config.registry));
+        let app = hallmark_notary_server::mount(app, NotaryServer::new(trust));
         let listener = listener.tap_io(|tcp| {
             // Small request/response pairs: send them without Nagle's delay.
             let _ = tcp.set_nodelay(true);

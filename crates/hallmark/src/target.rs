@@ -34,8 +34,8 @@ pub enum Output {
 /// Flags shared by every command that talks to a registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClientArgs {
-    /// Use plain HTTP instead of HTTPS for every registry.
-    #[arg(long)]
+    /// Use plain HTTP instead of HTTPS for every registry (cosign's `--allow-http-registry`).
+    #[arg(long, alias = "allow-http-registry")]
     pub plain_http: bool,
     /// Extra CA certificate (PEM) to trust; repeatable.
     #[arg(long, value_name = "FILE")]

@@ -8,7 +8,10 @@ use hallmark_oci::{Descriptor, Reference};
 use hallmark_revocation::CachingFetcher;
 use hallmark_signature::crl::HttpCrlFetcher;
 use hallmark_signature::find::{FoundSignature, load, signature_descriptors};
-use hallmark_trust::{Level, TrustPolicy};
+use hallmark_trust::{Level, StoreType, TrustPolicy};
+use hallmark_tuf::Gun;
+use hallmark_v1::artifact::{V1Verified, verify_artifact};
+use hallmark_v1::source::Source;
 use hallmark_verifier::{CheckResult, CrlChecker, Outcome, Request, Subject, Verifier};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -36,6 +39,10 @@ pub struct Args {
     /// The trust policy scope to verify a layout under, e.g. `registry.example/app`.
     #[arg(long)]
     scope: Option<String>,
+    /// Where the repository's Notary v1 trust data lives, for statements with `notaryV1`
+    /// stores (default: the registry itself, as `hallmark serve` answers both APIs).
+    #[arg(long, value_name = "URL")]
+    notary_v1_server: Option<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -104,7 +111,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let resolved = format!("{}@{}", strip_reference(&reference), subject.digest);
-    if descriptors.is_empty() {
+    let v1_stores = policy.stores_of_type(StoreType::NotaryV1).count() > 0;
+    if descriptors.is_empty() && !v1_stores {
         anyhow::bail!(
             "no signature is associated with \"{resolved}\", make sure the artifact was signed \
              successfully"
@@ -132,8 +140,107 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             break;
         }
     }
+    let notation_passed = results
+        .last()
+        .is_some_and(|(_, o)| o.as_ref().is_ok_and(Outcome::passed));
+    if v1_stores && !notation_passed {
+        let RefArg::Remote(image) = &reference else {
+            return Err(UsageError(
+                "notaryV1 trust stores apply to registries, not to image layouts".into(),
+            )
+            .into());
+        };
+        let tag = match &wanted {
+            Reference::Tag(t) => Some(t.as_str()),
+            Reference::Digest(_) => None,
+        };
+        let check = V1Check {
+            args: &args,
+            image,
+            client: &client,
+            store: &dir.trust_store(),
+            policy,
+        };
+        match rt.block_on(check.run(&subject, tag).instrument(span.clone())) {
+            Ok(v) => return report_v1(args.output, &resolved, policy, &v),
+            Err(e) if descriptors.is_empty() => return Err(e),
+            Err(e) => eprintln!("Notary v1: {e:#}"),
+        }
+    }
     let _entered = span.enter();
     report(args.output, &resolved, &subject, policy, &results)
+}
+
+/// The Notary v1 half of verification: the statement's `notaryV1` stores name the trusted v1
+/// root certificates.
+struct V1Check<'a> {
+    args: &'a Args,
+    image: &'a hallmark_oci::ImageRef,
+    client: &'a hallmark_client::Client,
+    store: &'a hallmark_trust::TrustStore,
+    policy: &'a TrustPolicy,
+}
+
+impl V1Check<'_> {
+    async fn run(&self, subject: &Descriptor, tag: Option<&str>) -> anyhow::Result<V1Verified> {
+        let roots = self
+            .store
+            .policy_certificates(self.policy, StoreType::NotaryV1)?;
+        let gun: Gun =
+            self.image.name().parse().map_err(|e| {
+                anyhow::anyhow!("{} is not a Notary v1 GUN: {e}", self.image.name())
+            })?;
+        let source = match &self.args.notary_v1_server {
+            Some(url) => {
+                let (host, plain) = crate::v1::server(url)?;
+                let mut client_args = self.args.client.clone();
+                client_args.plain_http |= plain;
+                Source::Server {
+                    client: client_args.client(&[host.as_str()])?,
+                    host,
+                }
+            }
+            None => Source::Server {
+                client: self.client.clone(),
+                host: self.image.registry.clone(),
+            },
+        };
+        let state = crate::v1::default_state_dir();
+        let now = OffsetDateTime::now_utc();
+        Ok(verify_artifact(&source, &gun, &roots, Some(&state), subject, tag, now).await?)
+    }
+}
+
+fn report_v1(
+    output: Output,
+    resolved: &str,
+    policy: &TrustPolicy,
+    v: &V1Verified,
+) -> anyhow::Result<()> {
+    if output == Output::Json {
+        return print_json(&json!({
+            "reference": resolved,
+            "verified": true,
+            "policy": {"name": policy.name, "level": policy.level.as_str()},
+            "notaryV1": {
+                "tag": v.tag,
+                "role": v.role,
+                "rootVersion": v.root_version,
+                "rootCertificate": v.root_subject,
+            },
+        }));
+    }
+    println!("Successfully verified {resolved} by Notary v1 trust data");
+    println!(
+        "  tag {:?} signed by role {} under root version {} ({})",
+        v.tag, v.role, v.root_version, v.root_subject
+    );
+    println!(
+        "  trust policy: {:?} (level {})",
+        policy.name,
+        policy.level.as_str()
+    );
+    Ok(())
 }
 
 /// Verifies one found signature; `Err` when its envelope could not be fetched.

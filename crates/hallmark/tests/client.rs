@@ -21,6 +21,8 @@ mod support;
 mod tamper_cases;
 #[path = "client/token.rs"]
 mod token_cases;
+#[path = "v1/support.rs"]
+mod v1_support;
 
 use std::collections::BTreeSet;
 

@@ -16,4 +16,4 @@ pub mod reference;
 pub use digest::{Algorithm, Digest, DigestError, Digester};
 pub use image_ref::{ImageRef, ImageRefError};
 pub use manifest::{Descriptor, Manifest, ManifestError};
-pub use reference::{NameError, Reference, RepositoryName, Tag};
+pub use reference::{NameError, Reference, RepositoryName, Tag, percent_decode};

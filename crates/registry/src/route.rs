@@ -55,7 +55,7 @@ pub fn parse(path: &str) -> Result<Option<Route>, RegistryError> {
     if rest == "_catalog" {
         return Ok(Some(Route::Catalog));
     }
-    let segments: Vec<String> = match rest.split('/').map(percent_decode).collect() {
+    let segments: Vec<String> = match rest.split('/').map(hallmark_oci::percent_decode).collect() {
         Some(s) => s,
         None => return Ok(None),
     };
@@ -87,27 +87,6 @@ pub fn parse(path: &str) -> Result<Option<Route>, RegistryError> {
         _ => return Ok(None),
     };
     Ok(Some(route))
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape or a result that is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_owned());
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -94,11 +94,52 @@ pub async fn load(target: &Target, descriptor: &Descriptor) -> Result<FoundSigna
 
 /// A whole blob, verified against its descriptor by the client while it streams
 /// (envelopes are at most 32 MiB, so holding one in memory is fine).
-async fn fetch_blob(target: &Target, descriptor: &Descriptor) -> Result<Bytes, Error> {
+pub(crate) async fn fetch_blob(target: &Target, descriptor: &Descriptor) -> Result<Bytes, Error> {
     let mut stream = target.fetch_blob(descriptor).await?;
     let mut out = BytesMut::new();
     while let Some(chunk) = stream.next().await {
         out.extend_from_slice(&chunk?);
     }
     Ok(out.freeze())
+}
+
+/// A signature of `subject` by the leaf certificate of `chain` that is already stored, for a
+/// resumed signing run to use instead of signing again. The thumbprint annotation only
+/// narrows the candidates; a candidate counts when its envelope verifies, its signer is that
+/// very certificate and its payload names `subject` (digest and size), so an annotation
+/// pushed by anyone else never stands for a signature.
+pub async fn signed_by(
+    target: &Target,
+    subject: &Descriptor,
+    chain: &[hallmark_x509::Certificate],
+) -> Result<Option<Digest>, Error> {
+    let Some(leaf) = chain.first() else {
+        return Ok(None);
+    };
+    let ours = crate::manifest::thumbprints(chain);
+    for descriptor in signature_descriptors(target, &subject.digest, 100).await? {
+        let listed = descriptor
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(crate::manifest::THUMBPRINT_ANNOTATION));
+        if listed != Some(&ours) {
+            continue;
+        }
+        let found = load(target, &descriptor).await?;
+        let (Ok(signature), Ok(bytes)) = (&found.signature, &found.envelope) else {
+            continue;
+        };
+        let Ok(envelope) = hallmark_envelope::Envelope::parse(signature.format, bytes) else {
+            continue;
+        };
+        let ours = envelope.verify_integrity().is_ok()
+            && envelope.signing_certificate().map(|c| c.der()) == Some(leaf.der())
+            && envelope.payload().is_ok_and(|p| {
+                p.target_artifact.digest == subject.digest && p.target_artifact.size == subject.size
+            });
+        if ours {
+            return Ok(Some(descriptor.digest));
+        }
+    }
+    Ok(None)
 }

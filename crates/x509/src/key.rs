@@ -127,6 +127,65 @@ impl KeySpec {
     }
 }
 
+impl KeySpec {
+    /// The algorithm sigstore (cosign) uses for this key by default, by its protobuf-specs
+    /// name (`PublicKeyDetails`): ECDSA with the curve's own hash, RSA PKCS#1 v1.5 with
+    /// SHA-256 at every modulus size.
+    pub fn sigstore_algorithm(self) -> &'static str {
+        match self {
+            KeySpec::Rsa2048 => "PKIX_RSA_PKCS1V15_2048_SHA256",
+            KeySpec::Rsa3072 => "PKIX_RSA_PKCS1V15_3072_SHA256",
+            KeySpec::Rsa4096 => "PKIX_RSA_PKCS1V15_4096_SHA256",
+            KeySpec::EcP256 => "PKIX_ECDSA_P256_SHA_256",
+            KeySpec::EcP384 => "PKIX_ECDSA_P384_SHA_384",
+            KeySpec::EcP521 => "PKIX_ECDSA_P521_SHA_512",
+        }
+    }
+
+    fn sigstore_verification(self) -> &'static dyn signature::VerificationAlgorithm {
+        match self {
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            }
+            KeySpec::EcP256 => &signature::ECDSA_P256_SHA256_ASN1,
+            KeySpec::EcP384 => &signature::ECDSA_P384_SHA384_ASN1,
+            KeySpec::EcP521 => &signature::ECDSA_P521_SHA512_ASN1,
+        }
+    }
+}
+
+/// DER `ECDSA-Sig-Value` (RFC 3279) from a fixed-size `r || s`.
+fn ecdsa_fixed_to_der(fixed: &[u8]) -> Vec<u8> {
+    fn integer(out: &mut Vec<u8>, bytes: &[u8]) {
+        let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        let trimmed = &bytes[start..];
+        let pad = trimmed.first().is_none_or(|b| b & 0x80 != 0);
+        out.push(0x02);
+        push_len(out, trimmed.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(trimmed);
+    }
+    fn push_len(out: &mut Vec<u8>, len: usize) {
+        // ECDSA values here are at most 2 * (3 + 67) bytes long: one length byte suffices.
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            out.extend_from_slice(&[0x81, len as u8]);
+        }
+    }
+    let (r, s) = fixed.split_at(fixed.len() / 2);
+    let mut body = Vec::with_capacity(fixed.len() + 8);
+    integer(&mut body, r);
+    integer(&mut body, s);
+    let mut out = Vec::with_capacity(body.len() + 3);
+    out.push(0x30);
+    push_len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
 impl fmt::Display for KeySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -413,6 +472,14 @@ impl PublicKey {
             .map_err(|_| Error::InvalidSignature)
     }
 
+    /// Verifies a signature made the way sigstore (cosign) signs with this key by default
+    /// ([`KeySpec::sigstore_algorithm`]): ECDSA signatures are ASN.1 DER.
+    pub fn verify_sigstore(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        UnparsedPublicKey::new(self.spec.sigstore_verification(), &self.raw)
+            .verify(message, signature)
+            .map_err(|_| Error::InvalidSignature)
+    }
+
     /// Verifies with an aws-lc-rs algorithm of the caller's choice over the raw key
     /// (used for certificate signatures, whose algorithm comes from the certificate).
     pub(crate) fn verify_raw(
@@ -604,6 +671,27 @@ impl SigningKey {
                 .map_err(|_| Error::Signing(self.spec))?
                 .as_ref()
                 .to_vec()),
+        }
+    }
+
+    /// Signs `message` the way sigstore (cosign) does by default for this key
+    /// ([`KeySpec::sigstore_algorithm`]): RSA PKCS#1 v1.5 with SHA-256, or ECDSA with the
+    /// curve's hash giving an ASN.1 DER signature.
+    pub fn sign_sigstore(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let rng = SystemRandom::new();
+        match &self.pair {
+            KeyPair::Rsa(pair) => {
+                let mut out = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut out)
+                    .map_err(|_| Error::Signing(self.spec))?;
+                Ok(out)
+            }
+            KeyPair::Ec(pair) => {
+                let fixed = pair
+                    .sign(&rng, message)
+                    .map_err(|_| Error::Signing(self.spec))?;
+                Ok(ecdsa_fixed_to_der(fixed.as_ref()))
+            }
         }
     }
 

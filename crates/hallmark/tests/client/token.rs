@@ -223,3 +223,57 @@ fn bearer_tokens_are_fetched_cached_and_refreshed() {
         assert!(err.to_string().contains("hallmark login"), "{err}");
     });
 }
+
+/// Notary v1 trust data behind the same token flow, as Docker Hub's notary server serves it:
+/// `hallmark v1 list` answers the challenge with the user's credentials, and without them
+/// says what it tried.
+#[test]
+fn notary_v1_trust_data_is_fetched_through_the_token_flow() {
+    if !crate::v1_support::notary_installed() {
+        return;
+    }
+    // hallmark serve answers the Notary v1 API; the real notary client publishes to it.
+    let upstream = Server::start();
+    let notary = crate::v1_support::NotaryClient::new(&format!("http://{}", upstream.host()));
+    std::fs::write(notary.work().join("v1.json"), b"{\"image\":1}").expect("target file");
+    notary.ok(&["init", "example.com/secure"]);
+    notary.ok(&["add", "example.com/secure", "v1", "v1.json"]);
+    notary.ok(&["publish", "example.com/secure"]);
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let gate = runtime.block_on(start_gate(upstream.host()));
+    let server = format!("http://{}", gate.addr);
+    let cli = crate::support::Cli::new();
+    let state = tempfile::tempdir().expect("state");
+    let state = state.path().to_str().expect("utf-8");
+
+    let err = cli.fails(&[
+        "v1",
+        "list",
+        &server,
+        "example.com/secure",
+        "--state-dir",
+        state,
+    ]);
+    assert!(
+        err.contains("401") || err.to_lowercase().contains("unauthorized"),
+        "{err}"
+    );
+    let listed = cli.json(&[
+        "v1",
+        "list",
+        &server,
+        "example.com/secure",
+        "--state-dir",
+        state,
+        "-u",
+        "alice",
+        "-p",
+        "pw",
+    ]);
+    assert_eq!(listed["tags"][0]["tag"], "v1", "{listed}");
+    assert!(
+        gate.issued.load(Ordering::SeqCst) >= 1,
+        "a token was issued"
+    );
+}

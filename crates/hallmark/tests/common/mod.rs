@@ -134,3 +134,22 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     }
     v.get("addr")?.as_str()?.parse().ok()
 }
+
+/// `../shared/vectors/<kind>` beside the repository, or `None` (a skip) when it is absent
+/// outside CI; under CI its absence fails the test, since a skip there would hide a missing
+/// check.
+pub fn vectors(kind: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors")
+        .join(kind);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the interop vectors must be present under CI: {}",
+        dir.display()
+    );
+    println!("skipped: {} is absent (CI always has it)", dir.display());
+    None
+}

@@ -1,4 +1,5 @@
-//! Durable, atomic file operations.
+//! Durable, atomic file operations, shared with the Notary v1 trust data store that lives in
+//! the same root (`sync_dir` and `ensure_dir` are public for it).
 //!
 //! Every file the store publishes is written to a temporary file under `tmp/` on the same
 //! filesystem, flushed with `fsync`, and renamed into place; the directory that received it is
@@ -10,12 +11,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Flushes a directory's entries (new names, renames, removals) to disk.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 /// Creates `dir` and any missing parents, flushing each parent that gained an entry.
-pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

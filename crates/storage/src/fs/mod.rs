@@ -20,7 +20,7 @@
 //! what makes the in-memory caches of tags, manifests and referrers coherent: every write
 //! passes through this process and updates them.
 
-mod atomic;
+pub mod atomic;
 mod cache;
 mod manifests;
 mod uploads;

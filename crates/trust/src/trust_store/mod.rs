@@ -37,11 +37,20 @@ pub enum StoreType {
     SigningAuthority,
     /// Roots of timestamping authorities.
     Tsa,
+    /// Hallmark's extension: Notary v1 root certificates (`ecdsa-x509`/`rsa-x509` root keys)
+    /// whose repositories' v1 trust data `hallmark verify` accepts. notation knows no such
+    /// type and refuses policies that name one.
+    NotaryV1,
 }
 
 impl StoreType {
     /// All store types, in notation's order.
-    pub const ALL: [StoreType; 3] = [StoreType::Ca, StoreType::SigningAuthority, StoreType::Tsa];
+    pub const ALL: [StoreType; 4] = [
+        StoreType::Ca,
+        StoreType::SigningAuthority,
+        StoreType::Tsa,
+        StoreType::NotaryV1,
+    ];
 
     /// The directory and policy name of the type.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +58,7 @@ impl StoreType {
             StoreType::Ca => "ca",
             StoreType::SigningAuthority => "signingAuthority",
             StoreType::Tsa => "tsa",
+            StoreType::NotaryV1 => "notaryV1",
         }
     }
 }
@@ -61,7 +71,10 @@ impl fmt::Display for StoreType {
 
 /// The store type is not `ca`, `signingAuthority` or `tsa`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unsupported trust store type {0:?}, supported types are ca, signingAuthority and tsa")]
+#[error(
+    "unsupported trust store type {0:?}, supported types are ca, signingAuthority, tsa and \
+     notaryV1"
+)]
 pub struct UnknownStoreType(pub String);
 
 impl FromStr for StoreType {

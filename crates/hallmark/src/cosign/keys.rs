@@ -1,4 +1,5 @@
-//! `hallmark cosign generate-key-pair|import-key-pair|public-key`: cosign's key files, with
+//! `hallmark cosign generate-key-pair|import-key-pair|public-key`, and loading keys for the
+//! other `cosign` commands: cosign's key files, with
 //! cosign's verbs, flags, file names and modes (`cosign.key` 0600, `cosign.pub` 0644).
 //!
 //! The password comes from `COSIGN_PASSWORD` when it is set (an empty value is a valid
@@ -15,23 +16,12 @@ use hallmark_x509::{KeySpec, SigningKey};
 
 use crate::UsageError;
 
-/// `cosign` subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Make a key pair: an encrypted `cosign.key` and `cosign.pub`.
-    GenerateKeyPair(GenerateArgs),
-    /// Encrypt an existing PEM private key into cosign's format.
-    ImportKeyPair(ImportArgs),
-    /// Print (or write) the public key of a `cosign.key`.
-    PublicKey(PublicKeyArgs),
-}
-
 /// Flags of `cosign generate-key-pair`.
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// Write PREFIX.key and PREFIX.pub.
     #[arg(long, default_value = "cosign", value_name = "PREFIX")]
-    output_key_prefix: String,
+    pub output_key_prefix: String,
     /// Key type: EC-256 (cosign's default), EC-384, EC-521, RSA-2048, RSA-3072 or RSA-4096.
     #[arg(long, default_value = "EC-256", value_parser = key_spec)]
     key_spec: KeySpec,
@@ -45,7 +35,7 @@ pub struct ImportArgs {
     key: PathBuf,
     /// Write PREFIX.key and PREFIX.pub.
     #[arg(long, default_value = "import-cosign", value_name = "PREFIX")]
-    output_key_prefix: String,
+    pub output_key_prefix: String,
 }
 
 /// Flags of `cosign public-key`.
@@ -66,23 +56,14 @@ fn key_spec(text: &str) -> Result<KeySpec, String> {
     })
 }
 
-/// Runs a `cosign` subcommand.
-pub fn run(command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::GenerateKeyPair(args) => generate(args),
-        Command::ImportKeyPair(args) => import(args),
-        Command::PublicKey(args) => public_key(args),
-    }
-}
-
-fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+pub fn generate(args: GenerateArgs) -> anyhow::Result<()> {
     let (key_path, pub_path) = output_paths(&args.output_key_prefix)?;
     let key = SigningKey::generate(args.key_spec)?;
     let password = new_password()?;
     write_pair(&key, &password, &key_path, &pub_path)
 }
 
-fn import(args: ImportArgs) -> anyhow::Result<()> {
+pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let (key_path, pub_path) = output_paths(&args.output_key_prefix)?;
     let pem =
         std::fs::read(&args.key).with_context(|| format!("cannot read {}", args.key.display()))?;
@@ -96,7 +77,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     write_pair(&key, &password, &key_path, &pub_path)
 }
 
-fn public_key(args: PublicKeyArgs) -> anyhow::Result<()> {
+pub fn public_key(args: PublicKeyArgs) -> anyhow::Result<()> {
     let pem =
         std::fs::read(&args.key).with_context(|| format!("cannot read {}", args.key.display()))?;
     let password = password(&format!(
@@ -184,7 +165,7 @@ fn new_password() -> anyhow::Result<String> {
 }
 
 /// The password of an existing key: `COSIGN_PASSWORD`, else the terminal, else stdin.
-fn password(prompt: &str) -> anyhow::Result<String> {
+pub fn password(prompt: &str) -> anyhow::Result<String> {
     if let Some(p) = env_password()? {
         return Ok(p);
     }

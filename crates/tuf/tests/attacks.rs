@@ -1,0 +1,564 @@
+//! Attack fixtures, one per TUF attack or Notary rule, each asserting the specific error.
+//!
+//! `ON_VECTORS` mutates the real notary-v1 files where no signature has to be remade (the
+//! timestamp is hashed by nobody, and versions and the clock are inputs). `FRESH` builds a
+//! repository shaped like the vectors with keys generated in the test (`common::Fixture`),
+//! for attacks that need re-signed metadata.
+#![allow(clippy::unwrap_used)] // tests fail loudly on broken fixtures
+
+mod common;
+
+use std::path::Path;
+
+use common::{
+    Fixture, GUN, TestKey, cache_files, read, replace, rfc3339, sign, vector_time, vectors,
+};
+use hallmark_tuf::{
+    Error, Gun, KeyType, Rejection, RepositoryFiles, RootKeyProblem, RootPin, SignatureTally,
+    TrustedState, Verifier,
+};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+fn verify(
+    files: &RepositoryFiles,
+    trusted: &TrustedState,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let gun: Gun = GUN.parse().unwrap();
+    let verifier = Verifier {
+        gun: &gun,
+        pin: &RootPin::TrustOnFirstUse,
+        trusted,
+        now,
+    };
+    verifier.verify(files).map(|_| ())
+}
+
+fn role(error: &Error) -> Option<&str> {
+    match error {
+        Error::Rollback { role, .. }
+        | Error::Expired { role, .. }
+        | Error::ThresholdNotMet { role, .. } => Some(role.as_str()),
+        Error::HashMismatch { file, .. } | Error::LengthMismatch { file, .. } => {
+            Some(file.as_str())
+        }
+        _ => None,
+    }
+}
+
+fn rejected(error: &Error, rejection: &Rejection) -> bool {
+    matches!(error, Error::ThresholdNotMet { tally, .. } if tally.has(rejection))
+}
+
+struct VectorCase {
+    name: &'static str,
+    setup: fn(&Path) -> (RepositoryFiles, TrustedState, OffsetDateTime),
+    check: fn(&Error) -> bool,
+}
+
+fn vector_setup(dir: &Path) -> (RepositoryFiles, TrustedState, OffsetDateTime) {
+    (cache_files(dir), TrustedState::default(), vector_time())
+}
+
+fn with_trusted(
+    dir: &Path,
+    trusted: TrustedState,
+) -> (RepositoryFiles, TrustedState, OffsetDateTime) {
+    (cache_files(dir), trusted, vector_time())
+}
+
+const ON_VECTORS: &[VectorCase] = &[
+    VectorCase {
+        name: "rollback_timestamp",
+        setup: |d| {
+            with_trusted(
+                d,
+                TrustedState {
+                    timestamp_version: 6,
+                    ..Default::default()
+                },
+            )
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::Rollback {
+                    version: 5,
+                    trusted: 6,
+                    ..
+                }
+            ) && role(e) == Some("timestamp")
+        },
+    },
+    VectorCase {
+        name: "rollback_snapshot",
+        setup: |d| {
+            with_trusted(
+                d,
+                TrustedState {
+                    snapshot_version: 7,
+                    ..Default::default()
+                },
+            )
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::Rollback {
+                    version: 6,
+                    trusted: 7,
+                    ..
+                }
+            ) && role(e) == Some("snapshot")
+        },
+    },
+    VectorCase {
+        name: "rollback_targets",
+        setup: |d| {
+            with_trusted(
+                d,
+                TrustedState {
+                    targets_version: 5,
+                    ..Default::default()
+                },
+            )
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::Rollback {
+                    version: 4,
+                    trusted: 5,
+                    ..
+                }
+            ) && role(e) == Some("targets")
+        },
+    },
+    VectorCase {
+        name: "rollback_delegation",
+        setup: |d| {
+            let mut trusted = TrustedState::default();
+            trusted
+                .delegation_versions
+                .insert("targets/releases".parse().unwrap(), 2);
+            with_trusted(d, trusted)
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::Rollback {
+                    version: 1,
+                    trusted: 2,
+                    ..
+                }
+            ) && role(e) == Some("targets/releases")
+        },
+    },
+    VectorCase {
+        name: "rollback_root",
+        setup: |d| {
+            let mut files = cache_files(d);
+            files.root = read(d, "server/1.root.json");
+            let trusted = TrustedState {
+                root: Some(read(d, "server/root.json")),
+                ..Default::default()
+            };
+            (files, trusted, vector_time())
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::Rollback {
+                    version: 1,
+                    trusted: 2,
+                    ..
+                }
+            ) && role(e) == Some("root")
+        },
+    },
+    VectorCase {
+        name: "freeze_expired_timestamp",
+        setup: |d| {
+            let (files, trusted, _) = vector_setup(d);
+            (
+                files,
+                trusted,
+                time::macros::datetime!(2026-12-18 00:00:00 UTC),
+            )
+        },
+        check: |e| matches!(e, Error::Expired { .. }) && role(e) == Some("timestamp"),
+    },
+    VectorCase {
+        name: "mix_and_match_older_targets",
+        setup: |d| {
+            let (mut files, trusted, now) = vector_setup(d);
+            files.targets = read(d, "server/2.targets.json");
+            (files, trusted, now)
+        },
+        check: |e| {
+            matches!(e, Error::LengthMismatch { expected: 2120, .. }) && role(e) == Some("targets")
+        },
+    },
+    VectorCase {
+        name: "tampered_target_hash",
+        setup: |d| {
+            let (mut files, trusted, now) = vector_setup(d);
+            // Same length, another target size: only the hash can tell.
+            files.targets = replace(&files.targets, "\"length\":16", "\"length\":61");
+            (files, trusted, now)
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::HashMismatch {
+                    algorithm: "sha256",
+                    ..
+                }
+            ) && role(e) == Some("targets")
+        },
+    },
+    VectorCase {
+        name: "wrong_key_type",
+        setup: |d| {
+            let (mut files, trusted, now) = vector_setup(d);
+            files.timestamp = replace(
+                &files.timestamp,
+                "\"method\":\"eddsa\"",
+                "\"method\":\"ecdsa\"",
+            );
+            (files, trusted, now)
+        },
+        check: |e| {
+            let mismatch = Rejection::MethodKeyMismatch {
+                method: "ecdsa".into(),
+                key_type: KeyType::Ed25519,
+            };
+            rejected(e, &mismatch) && role(e) == Some("timestamp")
+        },
+    },
+    VectorCase {
+        name: "unknown_signing_key",
+        setup: |d| {
+            let (mut files, trusted, now) = vector_setup(d);
+            // The snapshot key is in root, but not a timestamp key.
+            files.timestamp = replace(
+                &files.timestamp,
+                "\"keyid\":\"a1b5ebbe163a2273b33d9341020e8019ce2f0733998d6f2f2a5aa4e235ed3545\"",
+                "\"keyid\":\"e94969aeb715c8d6c775e63c6770f42c903c3619ac58a8df9dddee19f304f5c2\"",
+            );
+            (files, trusted, now)
+        },
+        check: |e| rejected(e, &Rejection::UnknownKey) && role(e) == Some("timestamp"),
+    },
+];
+
+#[test]
+fn attacks_on_the_vectors() {
+    let Some(dir) = vectors() else { return };
+    for case in ON_VECTORS {
+        let (files, trusted, now) = (case.setup)(&dir);
+        match verify(&files, &trusted, now) {
+            Ok(()) => panic!("{}: verified", case.name),
+            Err(e) => {
+                println!("{}: {e}", case.name);
+                assert!((case.check)(&e), "{}: unexpected error: {e}", case.name);
+            }
+        }
+    }
+}
+
+struct FreshCase {
+    name: &'static str,
+    setup: fn(&mut Fixture) -> (RepositoryFiles, TrustedState),
+    check: fn(&Error) -> bool,
+}
+
+fn past(fixture: &Fixture) -> String {
+    rfc3339(fixture.now - Duration::hours(1))
+}
+
+fn fresh(fixture: &mut Fixture) -> (RepositoryFiles, TrustedState) {
+    (fixture.files(), TrustedState::default())
+}
+
+/// Root v1 of the fixture is trusted; root v2 replaces the root key with `new_key`, and is
+/// signed by `signers`.
+fn rotate_root(
+    fixture: &mut Fixture,
+    new_key: &std::rc::Rc<TestKey>,
+    signers: Vec<std::rc::Rc<TestKey>>,
+) -> (RepositoryFiles, TrustedState) {
+    let v1 = sign(&fixture.root, &fixture.signers["root"]);
+    let old_id = fixture.root_key.id.clone();
+    let keys = fixture.root["keys"].as_object_mut().unwrap();
+    keys.remove(&old_id);
+    keys.insert(new_key.id.clone(), new_key.json());
+    fixture.root["roles"]["root"]["keyids"] = json!([new_key.id]);
+    fixture.root["version"] = json!(2);
+    fixture.signers.insert("root".into(), signers);
+    let trusted = TrustedState {
+        root: Some(v1),
+        ..Default::default()
+    };
+    (fixture.files(), trusted)
+}
+
+fn new_root_key(fixture: &Fixture) -> std::rc::Rc<TestKey> {
+    TestKey::ecdsa_x509(
+        GUN,
+        fixture.now - Duration::hours(1),
+        fixture.now + Duration::days(365),
+    )
+}
+
+const FRESH: &[FreshCase] = &[
+    FreshCase {
+        name: "freeze_expired_snapshot",
+        setup: |f| {
+            f.snapshot["expires"] = json!(past(f));
+            fresh(f)
+        },
+        check: |e| matches!(e, Error::Expired { .. }) && role(e) == Some("snapshot"),
+    },
+    FreshCase {
+        name: "freeze_expired_targets",
+        setup: |f| {
+            f.targets["expires"] = json!(past(f));
+            fresh(f)
+        },
+        check: |e| matches!(e, Error::Expired { .. }) && role(e) == Some("targets"),
+    },
+    FreshCase {
+        name: "freeze_expired_delegation",
+        setup: |f| {
+            let expires = past(f);
+            f.delegations.get_mut("targets/releases").unwrap()["expires"] = json!(expires);
+            fresh(f)
+        },
+        check: |e| matches!(e, Error::Expired { .. }) && role(e) == Some("targets/releases"),
+    },
+    FreshCase {
+        name: "expired_root",
+        setup: |f| {
+            f.root["expires"] = json!(past(f));
+            fresh(f)
+        },
+        check: |e| matches!(e, Error::Expired { .. }) && role(e) == Some("root"),
+    },
+    FreshCase {
+        name: "expired_root_certificate",
+        setup: |f| {
+            let key =
+                TestKey::ecdsa_x509(GUN, f.now - Duration::days(30), f.now - Duration::days(1));
+            let old_id = f.root_key.id.clone();
+            let keys = f.root["keys"].as_object_mut().unwrap();
+            keys.remove(&old_id);
+            keys.insert(key.id.clone(), key.json());
+            f.root["roles"]["root"]["keyids"] = json!([key.id]);
+            f.signers.insert("root".into(), vec![key]);
+            fresh(f)
+        },
+        check: |e| {
+            let expired = |r: &hallmark_tuf::RejectedSignature| {
+                let problem = match &r.rejection {
+                    Rejection::UnusableRootKey(problem) => problem,
+                    _ => return false,
+                };
+                matches!(problem, RootKeyProblem::CertificateNotValidAt { .. })
+            };
+            let any_expired = match e {
+                Error::ThresholdNotMet { tally, .. } => tally.rejected.iter().any(expired),
+                _ => false,
+            };
+            role(e) == Some("root") && any_expired
+        },
+    },
+    FreshCase {
+        name: "root_certificate_for_another_gun",
+        setup: |f| {
+            let key = TestKey::ecdsa_x509(
+                "example.com/other",
+                f.now - Duration::hours(1),
+                f.now + Duration::days(9),
+            );
+            let old_id = f.root_key.id.clone();
+            let keys = f.root["keys"].as_object_mut().unwrap();
+            keys.remove(&old_id);
+            keys.insert(key.id.clone(), key.json());
+            f.root["roles"]["root"]["keyids"] = json!([key.id]);
+            f.signers.insert("root".into(), vec![key]);
+            fresh(f)
+        },
+        check: |e| {
+            let problem = RootKeyProblem::CommonNameMismatch {
+                common_name: "example.com/other".into(),
+            };
+            rejected(e, &Rejection::UnusableRootKey(problem)) && role(e) == Some("root")
+        },
+    },
+    FreshCase {
+        name: "threshold_not_met",
+        setup: |f| {
+            // Two targets keys, threshold 2, one signature.
+            let second = TestKey::ecdsa();
+            f.root["keys"][second.id.as_str()] = second.json();
+            f.root["roles"]["targets"] =
+                json!({"keyids": [f.targets_key.id, second.id], "threshold": 2});
+            fresh(f)
+        },
+        check: |e| {
+            let one_of_two = |t: &SignatureTally| t.valid == 1 && t.threshold == 2;
+            matches!(e, Error::ThresholdNotMet { tally, .. } if one_of_two(tally))
+                && role(e) == Some("targets")
+        },
+    },
+    FreshCase {
+        name: "unknown_signing_key",
+        setup: |f| {
+            // The snapshot signed by the timestamp key.
+            let timestamp_key = f.timestamp_key.clone();
+            f.signers.insert("snapshot".into(), vec![timestamp_key]);
+            fresh(f)
+        },
+        check: |e| rejected(e, &Rejection::UnknownKey) && role(e) == Some("snapshot"),
+    },
+    FreshCase {
+        name: "delegation_outside_paths",
+        setup: |f| {
+            f.targets["delegations"]["roles"][0]["paths"] = json!(["release-"]);
+            fresh(f)
+        },
+        check: |e| {
+            matches!(e, Error::TargetOutsideDelegatedPaths { role, target }
+                if role.as_str() == "targets/releases" && target == "v2")
+        },
+    },
+    FreshCase {
+        name: "delegation_threshold_not_met",
+        setup: |f| {
+            let alice = f.alice_key.clone();
+            f.signers.insert("targets/releases".into(), vec![alice]);
+            fresh(f)
+        },
+        check: |e| rejected(e, &Rejection::UnknownKey) && role(e) == Some("targets/releases"),
+    },
+    FreshCase {
+        name: "mix_and_match_stale_delegation",
+        setup: |f| {
+            let mut files = f.files();
+            // releases v2 published after the snapshot was made.
+            let mut releases = f.delegations["targets/releases"].clone();
+            releases["version"] = json!(2);
+            let bytes = sign(&releases, &f.signers["targets/releases"]);
+            files
+                .delegations
+                .insert("targets/releases".parse().unwrap(), bytes);
+            (files, TrustedState::default())
+        },
+        check: |e| {
+            matches!(e, Error::HashMismatch { .. } | Error::LengthMismatch { .. })
+                && role(e) == Some("targets/releases")
+        },
+    },
+    FreshCase {
+        name: "delegation_file_missing",
+        setup: |f| {
+            let mut files = f.files();
+            files.delegations.remove(&"targets/alice".parse().unwrap());
+            (files, TrustedState::default())
+        },
+        check: |e| matches!(e, Error::MissingMetadata { role } if role.as_str() == "targets/alice"),
+    },
+    FreshCase {
+        name: "root_rotation_not_signed_by_old_root",
+        setup: |f| {
+            let key = new_root_key(f);
+            rotate_root(f, &key, vec![key.clone()])
+        },
+        check: |e| {
+            matches!(e, Error::RootRotationNotSigned { version: 2, trusted_version: 1, tally }
+            if tally.valid == 0 && tally.has(&Rejection::UnknownKey))
+        },
+    },
+    FreshCase {
+        name: "root_rotation_not_signed_by_new_root",
+        setup: |f| {
+            let key = new_root_key(f);
+            let old = f.root_key.clone();
+            rotate_root(f, &key, vec![old])
+        },
+        check: |e| rejected(e, &Rejection::UnknownKey) && role(e) == Some("root"),
+    },
+    FreshCase {
+        name: "root_rotation_skipping_a_version",
+        setup: |f| {
+            let key = new_root_key(f);
+            let old = f.root_key.clone();
+            let (files, trusted) = rotate_root(f, &key, vec![old, key.clone()]);
+            // Root v3 is offered with no 2.root.json beside it.
+            f.root["version"] = json!(3);
+            let mut files = RepositoryFiles {
+                root: sign(&f.root, &f.signers["root"]),
+                ..files
+            };
+            f.reseal(&mut files);
+            (files, trusted)
+        },
+        check: |e| matches!(e, Error::MissingRootVersion { version: 2 }),
+    },
+];
+
+#[test]
+fn attacks_on_fresh_repositories() {
+    for case in FRESH {
+        let mut fixture = Fixture::new();
+        let (files, trusted) = (case.setup)(&mut fixture);
+        match verify(&files, &trusted, fixture.now) {
+            Ok(()) => panic!("{}: verified", case.name),
+            Err(e) => {
+                println!("{}: {e}", case.name);
+                assert!((case.check)(&e), "{}: unexpected error: {e}", case.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn fresh_repository_verifies() {
+    let fixture = Fixture::new();
+    let files = fixture.files();
+    let gun: Gun = GUN.parse().unwrap();
+    let trusted = TrustedState::default();
+    let verifier = Verifier {
+        gun: &gun,
+        pin: &RootPin::TrustOnFirstUse,
+        trusted: &trusted,
+        now: fixture.now,
+    };
+    let verified = verifier.verify(&files).unwrap();
+    let docker: Vec<(&str, &str)> = verified
+        .docker_targets()
+        .into_iter()
+        .map(|(tag, t)| (tag, t.role.as_str()))
+        .collect();
+    assert_eq!(docker, [("v1", "targets"), ("v2", "targets/releases")]);
+}
+
+#[test]
+fn root_rotation_signed_by_old_and_new_keys_verifies() {
+    let mut fixture = Fixture::new();
+    let key = new_root_key(&fixture);
+    let old = fixture.root_key.clone();
+    let (files, trusted) = rotate_root(&mut fixture, &key, vec![old, key.clone()]);
+    verify(&files, &trusted, fixture.now).unwrap();
+
+    // And through an intermediate version: v1 -> 2.root.json -> v3 signed by the v2 key.
+    let mut files = files;
+    files.versioned_roots.insert(2, files.root.clone());
+    fixture.root["version"] = json!(3);
+    fixture.signers.insert("root".into(), vec![key]);
+    files.root = sign(&fixture.root, &fixture.signers["root"]);
+    fixture.reseal(&mut files);
+    verify(&files, &trusted, fixture.now).unwrap();
+}

@@ -1,0 +1,515 @@
+//! Migration of Notary v1 signed tags to signatures stored next to the image.
+//!
+//! The v1 data has been verified by the caller. For each tag Docker would resolve (signed by
+//! `targets/releases`, else `targets`), optionally filtered by a glob, in three passes over
+//! all tags (each pass `concurrency` tags at a time):
+//!
+//! 1. Check: the registry's manifest for the tag must have exactly the digest and size v1
+//!    signed; a tag missing from the registry, or whose digest or size differs, is reported
+//!    and not signed. A tag whose evidence is already attached is reported as migrated.
+//! 2. Sign: a Notary Project signature (a JWS envelope as a referrer; skipped when one by the
+//!    same certificate chain is already there) or a cosign signature (appended to the `.sig`
+//!    tag, duplicates skipped, all images settled at once).
+//! 3. Evidence: the verified v1 metadata of the tag, attached as a referrer (`evidence`); the
+//!    metadata files every tag shares are pushed once, then one manifest per tag.
+//!
+//! Evidence comes last, so a rerun redoes only tags whose migration did not finish; a tag
+//! counts as migrated only when its evidence is there and a signature by our key verifies.
+
+use std::collections::BTreeMap;
+
+use futures_util::{StreamExt, stream};
+use hallmark_client::{NoProgress, Target};
+use hallmark_envelope::EnvelopeFormat;
+use hallmark_oci::{Descriptor, Reference, Tag};
+use hallmark_signature::cosign::{Append, Appended, append_all, has_signature, signature_append};
+use hallmark_signature::find;
+use hallmark_signature::sign::{Signer, store};
+use hallmark_tuf::{Gun, SignedTarget, Verified};
+use hallmark_x509::{Certificate, PublicKey, SigningKey};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::Error;
+use crate::evidence;
+
+/// How tags are signed anew.
+pub enum Format {
+    /// A Notary Project signature with a key and its certificate chain (leaf first).
+    Notation {
+        /// The private key.
+        key: SigningKey,
+        /// Its chain.
+        chain: Vec<Certificate>,
+    },
+    /// A cosign signature with a key.
+    Cosign {
+        /// The private key.
+        key: SigningKey,
+        /// Its public half.
+        public: PublicKey,
+    },
+}
+
+impl Format {
+    /// `notation` or `cosign`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Notation { .. } => "notation",
+            Format::Cosign { .. } => "cosign",
+        }
+    }
+}
+
+/// What to migrate where.
+pub struct Plan<'a> {
+    /// The verified v1 data.
+    pub verified: &'a Verified,
+    /// Its repository.
+    pub gun: &'a Gun,
+    /// The registry repository holding the images.
+    pub target: &'a Target,
+    /// `registry/repository`, as cosign payloads name it.
+    pub repository: &'a str,
+    /// How to sign.
+    pub format: &'a Format,
+    /// Only tags matching this glob (`*` and `?`), if given.
+    pub tags: Option<&'a str>,
+    /// Check only: sign and write nothing.
+    pub dry_run: bool,
+    /// Tags handled at once.
+    pub concurrency: usize,
+    /// The signing time.
+    pub now: OffsetDateTime,
+}
+
+/// What became of a tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Signed now, with its evidence attached.
+    Signed,
+    /// Its evidence was already attached: migrated by an earlier run.
+    AlreadyMigrated,
+    /// `--dry-run`: it would be signed.
+    WouldSign,
+    /// The registry has no manifest for the tag.
+    Missing,
+    /// The registry's manifest for the tag is not the one v1 signed.
+    DigestMismatch,
+    /// The registry's manifest has the digest but another size (a broken v1 record).
+    SizeMismatch,
+    /// Something failed; see the detail.
+    Failed,
+}
+
+impl Outcome {
+    /// Whether the tag ends migrated (or would, in a dry run).
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Outcome::Signed | Outcome::AlreadyMigrated | Outcome::WouldSign
+        )
+    }
+}
+
+/// One tag's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagReport {
+    /// The tag.
+    pub tag: String,
+    /// The digest v1 signed.
+    pub digest: String,
+    /// The size v1 signed.
+    pub size: u64,
+    /// The v1 role that signed it.
+    pub role: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The registry's digest for the tag, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_digest: Option<String>,
+    /// The new signature's manifest digest (Notary Project) or `.sig` tag (cosign).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// The evidence artifact's digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Where the time of a migration went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timings {
+    /// Pass 1: checking every tag against the registry.
+    pub check_ms: f64,
+    /// Pass 2: signing and storing the signatures.
+    pub sign_ms: f64,
+    /// Pass 3: attaching the evidence.
+    pub evidence_ms: f64,
+}
+
+fn millis(since: std::time::Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// A tag that passed the check, with the registry's descriptor.
+struct Candidate {
+    index: usize,
+    target: SignedTarget,
+    subject: Descriptor,
+}
+
+/// Runs the three passes; one report line per tag, in tag order, and where the time went.
+pub async fn migrate(plan: &Plan<'_>) -> (Vec<TagReport>, Timings) {
+    let mut timings = Timings::default();
+    let started = std::time::Instant::now();
+    let tags: Vec<SignedTarget> = plan
+        .verified
+        .docker_targets()
+        .into_values()
+        .filter(|t| plan.tags.is_none_or(|p| glob(p, &t.name)))
+        .cloned()
+        .collect();
+    let mut reports: Vec<TagReport> = tags.iter().map(report_line).collect();
+
+    let checks: Vec<(usize, Result<Check, Error>)> = stream::iter(tags.iter().enumerate())
+        .map(|(i, t)| async move { (i, check(plan, t).await) })
+        .buffer_unordered(plan.concurrency.max(1))
+        .collect()
+        .await;
+    let mut candidates = Vec::new();
+    for (i, check) in checks {
+        match check {
+            Ok(Check::Ready(subject)) => candidates.push(Candidate {
+                index: i,
+                target: tags[i].clone(),
+                subject,
+            }),
+            Ok(Check::Done(outcome, registry_digest)) => {
+                reports[i].outcome = outcome;
+                reports[i].registry_digest = registry_digest;
+            }
+            Err(e) => fail(&mut reports[i], &e),
+        }
+    }
+    candidates.sort_by_key(|c| c.index);
+    timings.check_ms = millis(started);
+    if plan.dry_run {
+        for c in &candidates {
+            reports[c.index].outcome = Outcome::WouldSign;
+        }
+        return (reports, timings);
+    }
+
+    let started = std::time::Instant::now();
+    let signed = sign_all(plan, &candidates).await;
+    let mut to_attest = Vec::new();
+    for (c, result) in candidates.iter().zip(signed) {
+        match result {
+            Ok(signature) => {
+                reports[c.index].signature = Some(signature);
+                to_attest.push(c);
+            }
+            Err(e) => fail(&mut reports[c.index], &e),
+        }
+    }
+    timings.sign_ms = millis(started);
+    let started = std::time::Instant::now();
+    let evidence = push_evidence(plan, &to_attest).await;
+    for (i, result) in evidence {
+        match result {
+            Ok(digest) => {
+                reports[i].evidence = Some(digest);
+                reports[i].outcome = Outcome::Signed;
+            }
+            Err(e) => fail(&mut reports[i], &e),
+        }
+    }
+    timings.evidence_ms = millis(started);
+    (reports, timings)
+}
+
+fn report_line(t: &SignedTarget) -> TagReport {
+    TagReport {
+        tag: t.name.clone(),
+        digest: t.digest().unwrap_or_default(),
+        size: t.meta.length,
+        role: t.role.as_str().to_owned(),
+        outcome: Outcome::Failed,
+        registry_digest: None,
+        signature: None,
+        evidence: None,
+        detail: None,
+    }
+}
+
+fn fail(report: &mut TagReport, e: &dyn std::fmt::Display) {
+    report.outcome = Outcome::Failed;
+    report.detail = Some(e.to_string());
+}
+
+enum Check {
+    Ready(Descriptor),
+    Done(Outcome, Option<String>),
+}
+
+/// Pass 1 for one tag.
+async fn check(plan: &Plan<'_>, t: &SignedTarget) -> Result<Check, Error> {
+    let Some(signed_digest) = t.digest() else {
+        return Err(Error::Encoding(format!(
+            "v1 recorded no sha256 hash for tag {:?}",
+            t.name
+        )));
+    };
+    let tag: Tag = t
+        .name
+        .parse()
+        .map_err(|_| Error::Encoding(format!("{:?} is not a valid OCI tag", t.name)))?;
+    let subject = match plan.target.resolve(&Reference::Tag(tag)).await {
+        Ok(d) => d,
+        Err(hallmark_client::Error::ManifestUnknown { .. }) => {
+            return Ok(Check::Done(Outcome::Missing, None));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if subject.digest.as_str() != signed_digest {
+        return Ok(Check::Done(
+            Outcome::DigestMismatch,
+            Some(subject.digest.to_string()),
+        ));
+    }
+    if subject.size != t.meta.length {
+        return Ok(Check::Done(
+            Outcome::SizeMismatch,
+            Some(format!("{} ({} bytes)", subject.digest, subject.size)),
+        ));
+    }
+    // Migrated means both halves are there: the evidence, and a signature that verifies with
+    // our key. Evidence anyone could push alone never stands for a migrated tag: the tag is
+    // signed, and its own evidence attached, anyway.
+    let (referrers, _) = plan
+        .target
+        .referrers(&subject.digest, Some(evidence::ARTIFACT_TYPE))
+        .await?;
+    let evidence = referrers
+        .iter()
+        .any(|r| evidence::is_evidence_of(r, plan.gun, &t.name, plan.format.name()));
+    if evidence && signed(plan, &subject).await?.is_some() {
+        return Ok(Check::Done(Outcome::AlreadyMigrated, None));
+    }
+    Ok(Check::Ready(subject))
+}
+
+/// The signature of `subject` by our key already stored, if any.
+async fn signed(plan: &Plan<'_>, subject: &Descriptor) -> Result<Option<String>, Error> {
+    match plan.format {
+        Format::Notation { chain, .. } => Ok(find::signed_by(plan.target, subject, chain)
+            .await?
+            .map(|d| d.to_string())),
+        Format::Cosign { key, public } => {
+            let append = cosign_append(plan, key, public, subject)?;
+            let tag = append.kind.tag(&append.image).to_string();
+            Ok(has_signature(&append).await?.then_some(tag))
+        }
+    }
+}
+
+fn cosign_append(
+    plan: &Plan<'_>,
+    key: &SigningKey,
+    public: &PublicKey,
+    subject: &Descriptor,
+) -> Result<Append, Error> {
+    Ok(signature_append(
+        plan.target,
+        plan.repository,
+        &subject.digest,
+        &BTreeMap::new(),
+        key,
+        public,
+    )?)
+}
+
+/// Pass 2: the signatures of every candidate, in order.
+async fn sign_all(plan: &Plan<'_>, candidates: &[Candidate]) -> Vec<Result<String, Error>> {
+    match plan.format {
+        Format::Notation { key, chain } => {
+            stream::iter(candidates)
+                .map(|c| notation_sign(plan, key, chain, &c.subject))
+                .buffered(plan.concurrency.max(1))
+                .collect()
+                .await
+        }
+        Format::Cosign { key, public } => cosign_sign(plan, key, public, candidates).await,
+    }
+}
+
+async fn notation_sign(
+    plan: &Plan<'_>,
+    key: &SigningKey,
+    chain: &[Certificate],
+    subject: &Descriptor,
+) -> Result<String, Error> {
+    // An earlier, interrupted run may have signed already: one signature by our key is enough.
+    if let Some(found) = find::signed_by(plan.target, subject, chain).await? {
+        return Ok(found.to_string());
+    }
+    let metadata = BTreeMap::new();
+    let signer = Signer {
+        key,
+        chain,
+        format: EnvelopeFormat::Jws,
+        expiry: None,
+        user_metadata: &metadata,
+        tsa: None,
+    };
+    let envelope = signer.envelope(&signer.payload(subject), plan.now)?;
+    let pushed = store(
+        plan.target,
+        subject,
+        signer.format,
+        envelope,
+        chain,
+        plan.now,
+    )
+    .await?;
+    Ok(pushed.digest.to_string())
+}
+
+async fn cosign_sign(
+    plan: &Plan<'_>,
+    key: &SigningKey,
+    public: &PublicKey,
+    candidates: &[Candidate],
+) -> Vec<Result<String, Error>> {
+    let mut appends = Vec::with_capacity(candidates.len());
+    let mut prepared = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        match cosign_append(plan, key, public, &c.subject) {
+            Ok(append) => {
+                appends.push(append);
+                prepared.push(Ok(appends.len() - 1));
+            }
+            Err(e) => prepared.push(Err(e)),
+        }
+    }
+    let mut results = append_all(&appends, plan.concurrency).await.into_iter();
+    prepared
+        .into_iter()
+        .map(|p| {
+            let i = p?;
+            let tag = appends[i].kind.tag(&appends[i].image).to_string();
+            match results.next() {
+                Some(Ok(Appended::Added | Appended::AlreadyPresent)) => Ok(tag),
+                Some(Err(e)) => Err(e.into()),
+                None => Err(Error::Encoding("no result for a signature".to_owned())),
+            }
+        })
+        .collect()
+}
+
+/// Pass 3: the evidence of each tag. The metadata files are shared by every tag, so each
+/// distinct blob is pushed once, before the manifests; returns each tag's manifest digest.
+async fn push_evidence(
+    plan: &Plan<'_>,
+    tags: &[&Candidate],
+) -> Vec<(usize, Result<String, Error>)> {
+    let mut built = Vec::with_capacity(tags.len());
+    let mut blobs = BTreeMap::new();
+    for c in tags {
+        let evidence = evidence::build(
+            plan.verified,
+            plan.gun,
+            &c.target,
+            &c.subject,
+            plan.format.name(),
+            plan.now,
+        );
+        if let Ok(e) = &evidence {
+            for (descriptor, bytes) in &e.blobs {
+                blobs.insert(
+                    descriptor.digest.clone(),
+                    (descriptor.clone(), bytes.clone()),
+                );
+            }
+        }
+        built.push((c.index, evidence));
+    }
+    let pushed: Vec<Result<(), Error>> = stream::iter(blobs.values())
+        .map(|(descriptor, bytes)| async move {
+            plan.target
+                .push_blob(descriptor, bytes, &NoProgress)
+                .await
+                .map(drop)
+                .map_err(Error::from)
+        })
+        .buffer_unordered(plan.concurrency.max(1))
+        .collect()
+        .await;
+    if let Some(Err(e)) = pushed.into_iter().find(Result::is_err) {
+        let why = e.to_string();
+        return built
+            .into_iter()
+            .map(|(i, _)| (i, Err(Error::EvidenceBlobs(why.clone()))))
+            .collect();
+    }
+    stream::iter(built)
+        .map(|(i, evidence)| async move {
+            let result = match evidence {
+                Ok(e) => push_evidence_manifest(plan, e.manifest).await,
+                Err(e) => Err(e),
+            };
+            (i, result)
+        })
+        .buffer_unordered(plan.concurrency.max(1))
+        .collect()
+        .await
+}
+
+async fn push_evidence_manifest(plan: &Plan<'_>, manifest: bytes::Bytes) -> Result<String, Error> {
+    let digest = hallmark_oci::Algorithm::Sha256.digest(&manifest);
+    plan.target
+        .push_manifest(
+            &Reference::Digest(digest.clone()),
+            hallmark_oci::media_type::OCI_MANIFEST,
+            manifest,
+            true,
+        )
+        .await?;
+    Ok(digest.to_string())
+}
+
+/// `*` any run of characters, `?` one character, everything else itself.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("v1.*", "v1.2"));
+        assert!(glob("*", "latest"));
+        assert!(glob("v?", "v3"));
+        assert!(!glob("v?", "v10"));
+        assert!(!glob("v1.*", "v2.0"));
+        assert!(glob("*-rc*", "1.0-rc2"));
+    }
+}
