@@ -375,23 +375,7 @@ impl Client {
             return Ok(None);
         }
         let response = expect_status(response, Method::GET, &url, &[200]).await?;
-        if header_length(&response).is_some_and(|n| n > limit) {
-            return Err(Error::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| request_failed(&Method::GET, &url, source))?;
-        if body.len() as u64 > limit {
-            return Err(Error::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        Ok(Some(body))
+        Ok(Some(read_body(response, &url, limit).await?))
     }
 
     /// Lists repositories (`GET /v2/_catalog`), following `Link` pages.
@@ -405,13 +389,13 @@ impl Client {
             repositories: Option<Vec<String>>,
         }
         let mut out = Vec::new();
-        let mut next = Some(first);
+        let (mut next, mut pages) = (Some(first), 0);
         while let Some(url) = next.take() {
             let response = self
                 .send(registry, &scopes, Req::new(Method::GET, url.clone()))
                 .await?;
             let response = expect_status(response, Method::GET, &url, &[200]).await?;
-            next = next_link(&url, response.headers());
+            next = next_page(&url, response.headers(), &mut pages)?;
             let page: Page = read_json(response, &url).await?;
             out.extend(page.repositories.unwrap_or_default());
         }
@@ -514,20 +498,64 @@ pub(crate) fn header_length(response: &Response) -> Option<u64> {
         .ok()
 }
 
-/// Reads a JSON body.
+/// The largest JSON document (a page of tags, repositories or referrers) read.
+pub(crate) const JSON_LIMIT: u64 = 16 << 20;
+/// Pages of one listing followed at most: a registry that links on forever is cut off.
+pub(crate) const MAX_PAGES: usize = 10_000;
+
+/// Reads a body of at most `limit` bytes, chunk by chunk: a server that sends more (with or
+/// without a `Content-Length`) is cut off at the limit, never buffered whole.
+pub(crate) async fn read_body(mut response: Response, url: &Url, limit: u64) -> Result<Bytes> {
+    let too_large = || Error::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if header_length(&response).is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| request_failed(&Method::GET, url, source))?
+    {
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.into())
+}
+
+/// Reads a JSON body of at most [`JSON_LIMIT`] bytes.
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     response: Response,
     url: &Url,
 ) -> Result<T> {
-    let body = response.bytes().await.map_err(|source| Error::Request {
-        method: "GET".into(),
-        url: url.to_string(),
-        source,
-    })?;
+    let body = read_body(response, url, JSON_LIMIT).await?;
     serde_json::from_slice(&body).map_err(|source| Error::Json {
         what: url.to_string(),
         source,
     })
+}
+
+/// The next page of a listing, counting `followed`: [`MAX_PAGES`] at most.
+pub(crate) fn next_page(
+    url: &Url,
+    headers: &HeaderMap,
+    followed: &mut usize,
+) -> Result<Option<Url>> {
+    let next = next_link(url, headers);
+    if next.is_some() {
+        *followed += 1;
+        if *followed >= MAX_PAGES {
+            return Err(Error::TooManyPages {
+                url: url.to_string(),
+                limit: MAX_PAGES,
+            });
+        }
+    }
+    Ok(next)
 }
 
 /// The `rel="next"` target of an RFC 8288 `Link` header, resolved against `url`.

@@ -213,6 +213,17 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// A listing that links to more pages than the client follows.
+    #[error(
+        "the listing at {url} links on past {limit} pages; the registry's pagination is \
+         broken (a Link header that never ends)"
+    )]
+    TooManyPages {
+        /// The last page read.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
 
     // Integrity.
     /// Content does not hash to the digest it was fetched or pushed under.

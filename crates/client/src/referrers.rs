@@ -18,7 +18,7 @@ use bytes::Bytes;
 use hallmark_oci::{Descriptor, Digest, Manifest, Reference, Tag, media_type};
 use reqwest::Method;
 
-use crate::client::{Req, expect_status, lock, next_link, read_json};
+use crate::client::{Req, expect_status, lock, next_page, read_json};
 use crate::error::{Error, Result};
 use crate::manifest::Pushed;
 use crate::registry::Repository;
@@ -160,7 +160,7 @@ impl Repository {
         }
         let mut out = Vec::new();
         let mut filtered = true;
-        let mut next = Some(first);
+        let (mut next, mut pages) = (Some(first), 0);
         while let Some(url) = next.take() {
             let req = Req::new(Method::GET, url.clone()).header("accept", media_type::OCI_INDEX);
             let response = self.send(&self.pull_scope(), req).await?;
@@ -173,7 +173,7 @@ impl Repository {
                 .get("oci-filters-applied")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-            next = next_link(&url, response.headers());
+            next = next_page(&url, response.headers(), &mut pages)?;
             let page: IndexBody = read_json(response, &url).await?;
             out.extend(page.manifests);
         }

@@ -6,7 +6,7 @@
 use hallmark_oci::{RepositoryName, Tag};
 use reqwest::{Method, Url};
 
-use crate::client::{Client, Req, bad_url, expect_status, next_link, read_json};
+use crate::client::{Client, Req, bad_url, expect_status, next_page, read_json};
 use crate::error::Result;
 
 /// A repository in a registry, reached through a [`Client`].
@@ -82,12 +82,12 @@ impl Repository {
             first.query_pairs_mut().append_pair("n", &n.to_string());
         }
         let mut out = Vec::new();
-        let mut next = Some(first);
+        let (mut next, mut pages) = (Some(first), 0);
         while let Some(url) = next.take() {
             let req = Req::new(Method::GET, url.clone());
             let response = self.send(&self.pull_scope(), req).await?;
             let response = expect_status(response, Method::GET, &url, &[200]).await?;
-            next = next_link(&url, response.headers());
+            next = next_page(&url, response.headers(), &mut pages)?;
             let page: Page = read_json(response, &url).await?;
             for t in page.tags.unwrap_or_default() {
                 // A registry may hold tags outside the grammar; skip them instead of failing.

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use hallmark_oci::{Algorithm, Descriptor, Digest, Manifest, Tag, media_type};
-use serde_json::{Value, json};
 
 use crate::error::CosignError;
 
@@ -51,22 +50,16 @@ impl Attachment {
         }
     }
 
-    /// The tag of this attachment for the image `digest`: `sha256-<hex>.<suffix>`.
-    pub fn tag(self, digest: &Digest) -> Tag {
-        let text = format!(
-            "{}-{}.{}",
-            digest.algorithm().as_str(),
-            digest.hex(),
-            self.suffix()
-        );
-        // Algorithm names and hex digits are inside the tag grammar, and the length is at
-        // most 6 + 1 + 128 + 5 = 140; cut to the 128 the grammar allows, as cosign would
-        // fail to push anything longer anyway.
-        text.chars()
-            .take(128)
-            .collect::<String>()
+    /// The tag of this attachment for the image `digest`: `sha256-<hex>.<suffix>`. cosign
+    /// names attachments of sha256 digests only: any other (`sha512-` and 128 hex digits with
+    /// the suffix) would not fit the 128 characters a tag may have.
+    pub fn tag(self, digest: &Digest) -> Result<Tag, CosignError> {
+        if digest.algorithm() != Algorithm::Sha256 {
+            return Err(CosignError::UnsupportedDigest(digest.to_string()));
+        }
+        format!("sha256-{}.{}", digest.hex(), self.suffix())
             .parse()
-            .unwrap_or_else(|_| Tag::for_referrers_of(digest))
+            .map_err(|_| CosignError::UnsupportedDigest(digest.to_string()))
     }
 }
 
@@ -122,35 +115,108 @@ pub fn layers(bytes: &[u8], content_type: &str) -> Result<Vec<Descriptor>, Cosig
     Ok(manifest.layers)
 }
 
-/// The config blob and manifest bytes of an attachment holding `layers`, in order.
+/// The config blob and manifest bytes of an attachment holding `layers`, in order, as
+/// go-containerregistry (which cosign uses) writes them: its structs' field order, not sorted
+/// keys, so the same layers give cosign's bytes and digests.
 pub fn build(layers: &[Descriptor]) -> (Vec<u8>, Vec<u8>) {
-    let diff_ids: Vec<&str> = layers.iter().map(|l| l.digest.as_str()).collect();
-    let history: Vec<Value> = layers
-        .iter()
-        .map(|_| json!({ "created": "0001-01-01T00:00:00Z" }))
-        .collect();
-    let config = json!({
-        "architecture": "",
-        "created": "0001-01-01T00:00:00Z",
-        "history": history,
-        "os": "",
-        "rootfs": { "type": "layers", "diff_ids": diff_ids },
-        "config": {},
-    });
-    // JSON values and descriptors always serialize.
+    let config = GoConfig {
+        architecture: "",
+        created: ZERO_TIME,
+        history: layers.iter().map(|_| GoHistory { created: ZERO_TIME }).collect(),
+        os: "",
+        rootfs: GoRootFs {
+            kind: "layers",
+            diff_ids: layers.iter().map(|l| l.digest.as_str()).collect(),
+        },
+        config: Empty {},
+    };
+    // Plain structs of strings and numbers always serialize.
     let config = serde_json::to_vec(&config).unwrap_or_default();
     let config_descriptor = Descriptor::new(
         CONFIG_MEDIA_TYPE,
         Algorithm::Sha256.digest(&config),
         config.len() as u64,
     );
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": media_type::OCI_MANIFEST,
-        "config": config_descriptor,
-        "layers": layers,
-    });
+    let manifest = GoManifest {
+        schema_version: 2,
+        media_type: media_type::OCI_MANIFEST,
+        config: GoDescriptor(&config_descriptor),
+        layers: layers.iter().map(GoDescriptor).collect(),
+    };
     (config, serde_json::to_vec(&manifest).unwrap_or_default())
+}
+
+/// Go's zero `time.Time`, which an empty image's config and history carry.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// go-containerregistry's `v1.ConfigFile`, with the fields an empty image sets.
+#[derive(serde::Serialize)]
+struct GoConfig<'a> {
+    architecture: &'a str,
+    created: &'a str,
+    history: Vec<GoHistory<'a>>,
+    os: &'a str,
+    rootfs: GoRootFs<'a>,
+    config: Empty,
+}
+
+/// `v1.History` of a layer appended without history of its own.
+#[derive(serde::Serialize)]
+struct GoHistory<'a> {
+    created: &'a str,
+}
+
+/// `v1.RootFS`.
+#[derive(serde::Serialize)]
+struct GoRootFs<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    diff_ids: Vec<&'a str>,
+}
+
+/// An empty `v1.Config` (every field is `omitempty`).
+#[derive(serde::Serialize)]
+struct Empty {}
+
+/// `v1.Manifest` without annotations or subject.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GoManifest<'a> {
+    schema_version: u32,
+    media_type: &'a str,
+    config: GoDescriptor<'a>,
+    layers: Vec<GoDescriptor<'a>>,
+}
+
+/// A descriptor in `v1.Descriptor`'s field order: mediaType, size, digest, data, urls,
+/// annotations, platform, artifactType.
+struct GoDescriptor<'a>(&'a Descriptor);
+
+impl serde::Serialize for GoDescriptor<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let d = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("mediaType", &d.media_type)?;
+        map.serialize_entry("size", &d.size)?;
+        map.serialize_entry("digest", &d.digest)?;
+        if let Some(data) = &d.data {
+            map.serialize_entry("data", data)?;
+        }
+        if !d.urls.is_empty() {
+            map.serialize_entry("urls", &d.urls)?;
+        }
+        if let Some(annotations) = &d.annotations {
+            map.serialize_entry("annotations", annotations)?;
+        }
+        if let Some(platform) = &d.platform {
+            map.serialize_entry("platform", platform)?;
+        }
+        if let Some(artifact_type) = &d.artifact_type {
+            map.serialize_entry("artifactType", artifact_type)?;
+        }
+        map.end()
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +224,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn tags_follow_cosign() {
@@ -166,15 +233,66 @@ mod tests {
                 .parse()
                 .unwrap();
         assert_eq!(
-            Attachment::Signatures.tag(&digest).as_str(),
+            Attachment::Signatures.tag(&digest).unwrap().as_str(),
             "sha256-0fb3f3e9b3fcd7b3e7ad9b6ed0b6d1a2c0a7e0f3c0c8b4c0f0e3f0a4e2b3c1d0.sig"
         );
         assert!(
             Attachment::Attestations
                 .tag(&digest)
+                .unwrap()
                 .as_str()
                 .ends_with(".att")
         );
+    }
+
+    #[test]
+    fn sha512_images_have_no_attachment_tag() {
+        // `sha512-` and 128 hex digits leave no room for the suffix: cut, the three
+        // attachments would share one tag.
+        let digest: Digest = format!("sha512:{}", "ab".repeat(64)).parse().unwrap();
+        for kind in [
+            Attachment::Signatures,
+            Attachment::Attestations,
+            Attachment::Sbom,
+        ] {
+            let refused = kind.tag(&digest);
+            assert!(
+                matches!(refused, Err(CosignError::UnsupportedDigest(_))),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn built_attachments_are_written_in_go_containerregistry_field_order() {
+        let annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), "c2ln".to_owned())]);
+        let layer = Layer::new(crate::simple_signing::MEDIA_TYPE, b"p".to_vec(), annotations);
+        let (config, manifest) = build(std::slice::from_ref(&layer.descriptor));
+        let d = layer.descriptor.digest.as_str();
+        let expected_config = format!(
+            concat!(
+                r#"{{"architecture":"","created":"0001-01-01T00:00:00Z","#,
+                r#""history":[{{"created":"0001-01-01T00:00:00Z"}}],"os":"","#,
+                r#""rootfs":{{"type":"layers","diff_ids":["{d}"]}},"config":{{}}}}"#
+            ),
+            d = d
+        );
+        assert_eq!(String::from_utf8(config.clone()).unwrap(), expected_config);
+        let c = Algorithm::Sha256.digest(&config);
+        let expected_manifest = format!(
+            concat!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+                r#""config":{{"mediaType":"application/vnd.oci.image.config.v1+json","#,
+                r#""size":{n},"digest":"{c}"}},"#,
+                r#""layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","#,
+                r#""size":1,"digest":"{d}","#,
+                r#""annotations":{{"dev.cosignproject.cosign/signature":"c2ln"}}}}]}}"#
+            ),
+            n = config.len(),
+            c = c,
+            d = d
+        );
+        assert_eq!(String::from_utf8(manifest).unwrap(), expected_manifest);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub enum CosignError {
     },
     /// An `-a KEY=VALUE` the payload does not carry.
     #[error("annotation {key:?} is {}, expected {expected:?}", match found {
-        Some(v) => format!("{v:?}"),
+        Some(v) => v.clone(),
         None => "absent".to_owned(),
     })]
     AnnotationMismatch {
@@ -58,9 +58,27 @@ pub enum CosignError {
         key: String,
         /// The value asked for.
         expected: String,
-        /// The payload's value.
+        /// The payload's value, as shown to the user.
         found: Option<String>,
     },
+    /// An image digest cosign's attachments cannot name.
+    #[error(
+        "{0}: cosign attaches signatures, attestations and SBOMs to sha256 digests only \
+         (its tags are sha256-<hex>.sig, .att, .sbom)"
+    )]
+    UnsupportedDigest(String),
+    /// A repository asked of a statement whose subject has no name.
+    #[error(
+        "the statement's subject names no repository, so it cannot be checked against {0:?}; \
+         drop --check-reference to accept it"
+    )]
+    NoReferenceInStatement(String),
+    /// `-a` asked of an attestation or bundle, whose statement carries no annotations.
+    #[error(
+        "annotation {0:?} cannot be checked: DSSE statements (attestations and bundles) carry \
+         no annotations; only simple signatures in the .sig tag do"
+    )]
+    AnnotationsNotInStatement(String),
     /// A DSSE envelope that does not parse.
     #[error("malformed DSSE envelope: {0}")]
     MalformedEnvelope(String),

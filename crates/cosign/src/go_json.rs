@@ -3,6 +3,12 @@
 //! string escaping only: Go also escapes `<`, `>` and `&` (as `\u003c`, `\u003e`,
 //! `\u0026`) and U+2028 / U+2029, and writes `\b` and `\f` in their short forms. Object keys
 //! of maps are sorted by both.
+//!
+//! Two differences remain, both in predicates the user supplies, never in what Hallmark itself
+//! builds: numbers keep the text of the predicate file (cosign decodes them into `float64`, so
+//! `1.0` becomes `1` and integers above 2^53 lose precision), and typed predicates (SLSA,
+//! link, vuln) keep the file's members, where cosign re-encodes them through its Go structs in
+//! their field order. Verification is unaffected: it works on the signed bytes as fetched.
 
 use std::fmt::Write as _;
 

@@ -151,10 +151,19 @@ pub struct Statement {
     pub statement_type: String,
     /// `predicateType`.
     pub predicate_type: String,
-    /// Each subject's `sha256` digest (hex), where it has one.
-    pub subject_sha256: Vec<String>,
+    /// The subjects that have a `sha256` digest.
+    pub subjects: Vec<Subject>,
     /// The predicate.
     pub predicate: Value,
+}
+
+/// One subject of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// `name`: the repository the artifact was attested in, as cosign writes it.
+    pub name: Option<String>,
+    /// `digest.sha256` (hex).
+    pub sha256: String,
 }
 
 impl Statement {
@@ -173,14 +182,19 @@ impl Statement {
             .get("subject")
             .and_then(Value::as_array)
             .ok_or_else(|| malformed("no subject list"))?;
-        let subject_sha256 = subjects
+        let subjects = subjects
             .iter()
-            .filter_map(|s| s.get("digest")?.get("sha256")?.as_str().map(str::to_owned))
+            .filter_map(|s| {
+                Some(Subject {
+                    name: s.get("name").and_then(Value::as_str).map(str::to_owned),
+                    sha256: s.get("digest")?.get("sha256")?.as_str()?.to_owned(),
+                })
+            })
             .collect();
         Ok(Statement {
             statement_type,
             predicate_type,
-            subject_sha256,
+            subjects,
             predicate: value.get("predicate").cloned().unwrap_or(Value::Null),
         })
     }
@@ -207,7 +221,11 @@ mod tests {
         assert!(text.contains(predicate), "{text}");
         let statement = Statement::parse(&bytes).unwrap();
         assert_eq!(statement.predicate_type, CUSTOM_PREDICATE);
-        assert_eq!(statement.subject_sha256, vec![HEX.to_owned()]);
+        let subject = Subject {
+            name: Some("r/x".to_owned()),
+            sha256: HEX.to_owned(),
+        };
+        assert_eq!(statement.subjects, vec![subject]);
     }
 
     #[test]

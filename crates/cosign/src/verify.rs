@@ -103,12 +103,16 @@ pub fn simple_signature(
         check_reference(&parsed.docker_reference, repository)?;
     }
     for (key, expected) in claims.annotations {
-        let found = parsed.annotation(key);
-        if found.as_deref() != Some(expected.as_str()) {
+        // cosign compares the JSON values: `-a n=1` is the string "1", never the number 1.
+        let value = parsed.optional.as_ref().and_then(|o| o.get(key));
+        if value.and_then(serde_json::Value::as_str) != Some(expected.as_str()) {
             return Err(CosignError::AnnotationMismatch {
                 key: key.clone(),
                 expected: expected.clone(),
-                found,
+                found: value.map(|v| match v {
+                    serde_json::Value::String(s) => format!("{s:?}"),
+                    other => format!("{other} (not a string)"),
+                }),
             });
         }
     }
@@ -209,13 +213,37 @@ fn statement(
     envelope.verify(key)?;
     let statement = Statement::parse(&envelope.payload)?;
     let wanted = claims.digest.hex();
-    let names_digest = claims.digest.algorithm() == hallmark_oci::Algorithm::Sha256
-        && statement.subject_sha256.iter().any(|h| h == wanted);
-    if !names_digest {
+    let sha256 = claims.digest.algorithm() == hallmark_oci::Algorithm::Sha256;
+    let matching: Vec<_> = statement
+        .subjects
+        .iter()
+        .filter(|s| sha256 && s.sha256 == wanted)
+        .collect();
+    if matching.is_empty() {
         return Err(CosignError::SubjectMismatch {
-            subjects: statement.subject_sha256.clone(),
+            subjects: statement
+                .subjects
+                .iter()
+                .map(|s| s.sha256.clone())
+                .collect(),
             verified: claims.digest.to_string(),
         });
+    }
+    if let Some(repository) = claims.repository {
+        let names: Vec<&str> = matching.iter().filter_map(|s| s.name.as_deref()).collect();
+        if names.is_empty() {
+            return Err(CosignError::NoReferenceInStatement(repository.to_owned()));
+        }
+        if !names.iter().any(|n| check_reference(n, repository).is_ok()) {
+            return Err(CosignError::ReferenceMismatch {
+                signed: names.join(", "),
+                verified: repository.to_owned(),
+            });
+        }
+    }
+    // A statement has no place for cosign's `-a` annotations: asking for them cannot pass.
+    if let Some(key) = claims.annotations.keys().next() {
+        return Err(CosignError::AnnotationsNotInStatement(key.clone()));
     }
     if let Some(wanted) = predicate_type
         && statement.predicate_type != wanted
@@ -230,7 +258,67 @@ fn statement(
 
 #[cfg(test)]
 mod tests {
-    use super::check_reference;
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use hallmark_x509::{KeySpec, SigningKey};
+
+    const HEX: &str = "0fb3f3e9b3fcd7b3e7ad9b6ed0b6d1a2c0a7e0f3c0c8b4c0f0e3f0a4e2b3c1d0";
+
+    /// A signed envelope over a statement with one subject, named `name` when given.
+    fn envelope(key: &SigningKey, name: Option<&str>) -> Envelope {
+        let mut subject = serde_json::json!({ "digest": { "sha256": HEX } });
+        if let Some(name) = name {
+            subject["name"] = name.into();
+        }
+        let statement = serde_json::json!({
+            "_type": crate::in_toto::STATEMENT_V1,
+            "subject": [subject],
+            "predicateType": "https://sigstore.dev/cosign/sign/v1",
+            "predicate": {},
+        });
+        let payload = serde_json::to_vec(&statement).unwrap();
+        Envelope::sign(dsse::IN_TOTO_PAYLOAD_TYPE, payload, key).unwrap()
+    }
+
+    #[test]
+    fn statements_check_the_asked_reference_and_refuse_annotations() {
+        let key = SigningKey::generate(KeySpec::EcP256).unwrap();
+        let public = key.public_key().unwrap();
+        let digest: Digest = format!("sha256:{HEX}").parse().unwrap();
+        let none = BTreeMap::new();
+        let claims = |repository, annotations| Claims {
+            digest: &digest,
+            annotations,
+            repository,
+        };
+        let named = envelope(&key, Some("r.io/app"));
+        assert!(statement(&named, &public, &claims(None, &none), None).is_ok());
+        assert!(statement(&named, &public, &claims(Some("r.io/app"), &none), None).is_ok());
+
+        // reference_mismatch_in_statement
+        let other = statement(&named, &public, &claims(Some("r.io/other"), &none), None);
+        assert!(
+            matches!(other, Err(CosignError::ReferenceMismatch { .. })),
+            "{other:?}"
+        );
+
+        // statement_without_a_name_cannot_prove_a_reference
+        let unnamed = envelope(&key, None);
+        let result = statement(&unnamed, &public, &claims(Some("r.io/app"), &none), None);
+        assert!(
+            matches!(result, Err(CosignError::NoReferenceInStatement(_))),
+            "{result:?}"
+        );
+
+        // annotations_asked_of_a_statement
+        let asked = BTreeMap::from([("team".to_owned(), "red".to_owned())]);
+        let result = statement(&named, &public, &claims(None, &asked), None);
+        assert!(
+            matches!(result, Err(CosignError::AnnotationsNotInStatement(ref k)) if k == "team"),
+            "{result:?}"
+        );
+    }
 
     #[test]
     fn references_match_with_or_without_tag() {

@@ -10,15 +10,25 @@
 //! repos/<gun>/_trust/current.json         {"root": 2, "targets": 4, ...}: the commit point
 //! repos/<gun>/_trust/meta/<role>/<n>.json every version of every role
 //! repos/<gun>/_trust/meta/<role>/<hex>.<sha256|sha384|sha512>   the version with that checksum
-//! repos/<gun>/_trust/keys/<role>/<keyid>.key   server private key, DER PKCS#8, mode 0600
+//! repos/<gun>/_trust/keys/                mode 0700, as is each <role>/ under it
+//! repos/<gun>/_trust/keys/<role>/<keyid>.key   server private key, DER PKCS#8, unencrypted,
+//!                                         mode 0600
 //! repos/<gun>/_trust/keys/<role>/active   the ID of the key handed out
 //! ```
 //!
 //! GUN components never start with `_` ([`ServerGun`]), and role names hold no `.`, so no
 //! GUN, role, version or index file can take another's name. A publish writes its version
 //! files first and `current.json` last: a crash leaves at worst unreferenced versions, which
-//! the next publish overwrites. Checksum lookups hash what they return, so a stale index
-//! entry can never serve the wrong bytes.
+//! the next publish overwrites. Until then they are not served: a version above the role's
+//! current one is not found, by version or by checksum. Checksum lookups hash what they
+//! return, so a stale index entry can never serve the wrong bytes.
+//!
+//! The change feed record of a commit or deletion is appended after its commit point, so a
+//! failure to append it does not undo the change: it is logged and the change stands,
+//! without a record. A failed append is cut off again, so the next record never joins a
+//! half line; its ID is skipped while the server runs (a reader may have seen the line).
+//! After a restart IDs continue from the last record in the file, so only an ID whose record
+//! is in no file can come again.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, BufRead, Write};
@@ -42,8 +52,17 @@ const CHECKSUMS: [&str; 3] = ["sha256", "sha384", "sha512"];
 pub struct FsTrustStore {
     root: PathBuf,
     tmp: PathBuf,
-    /// Serializes every write; holds the next change feed ID.
-    writer: Mutex<u64>,
+    /// Serializes every write; holds the change feed's state.
+    writer: Mutex<Feed>,
+}
+
+/// The change feed's writing state, behind the write lock.
+#[derive(Debug)]
+struct Feed {
+    /// The next record's ID.
+    next_id: u64,
+    /// Whether a failed append could not be cut off, so the file may end in a half line.
+    torn: bool,
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> StoreError {
@@ -68,7 +87,10 @@ impl FsTrustStore {
         Ok(FsTrustStore {
             root,
             tmp,
-            writer: Mutex::new(next_id),
+            writer: Mutex::new(Feed {
+                next_id,
+                torn: false,
+            }),
         })
     }
 
@@ -88,9 +110,35 @@ impl FsTrustStore {
         self.repo(gun).join("keys").join(role.as_str())
     }
 
-    fn lock(&self) -> MutexGuard<'_, u64> {
+    /// Creates the key directory of `role` and `keys/` above it owner-only (0700 on Unix),
+    /// tightening them if they exist with a wider mode.
+    fn key_dir_private(&self, gun: &ServerGun, role: ServerRole) -> io::Result<PathBuf> {
+        let keys = self.repo(gun).join("keys");
+        let dir = self.key_dir(gun, role);
+        ensure_dir(&self.repo(gun))?;
+        for path in [&keys, &dir] {
+            if !path.is_dir() {
+                let mut builder = fs::DirBuilder::new();
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                match builder.create(path) {
+                    Ok(()) => sync_dir(path.parent().unwrap_or(Path::new(".")))?,
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+            }
+        }
+        Ok(dir)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Feed> {
         // A panic while holding the lock leaves no half-done state in memory: files are
-        // written atomically and the counter only moves after a record is durable.
+        // written atomically and the feed state is updated before each append.
         self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -123,9 +171,19 @@ impl FsTrustStore {
         Ok(())
     }
 
-    fn append_change(&self, next_id: &mut u64, change: &NewChange) -> Result<(), StoreError> {
+    /// Appends a record of `change` to the change feed. Its ID is used up even when the
+    /// append fails: a reader may have seen the line before it was cut off again.
+    fn append_change(&self, feed: &mut Feed, change: &NewChange) -> Result<(), StoreError> {
+        let path = self.root.join("changefeed.jsonl");
+        if feed.torn {
+            let next_id = repair_changefeed(&path).map_err(io_err("repairing the change feed"))?;
+            feed.next_id = feed.next_id.max(next_id);
+            feed.torn = false;
+        }
+        let id = feed.next_id;
+        feed.next_id += 1;
         let record = ChangeRecord {
-            id: next_id.to_string(),
+            id: id.to_string(),
             created_at: OffsetDateTime::now_utc()
                 .format(&Rfc3339)
                 .unwrap_or_default(),
@@ -136,17 +194,72 @@ impl FsTrustStore {
         };
         let mut line = serde_json::to_vec(&record).unwrap_or_default();
         line.push(b'\n');
-        let path = self.root.join("changefeed.jsonl");
-        let append = || -> io::Result<()> {
-            let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
-            file.write_all(&line)?;
-            file.sync_all()?;
-            sync_dir(&self.root)
-        };
-        append().map_err(io_err("appending to the change feed"))?;
-        *next_id += 1;
-        Ok(())
+        let what = "appending to the change feed";
+        if let Err(failure) = append_line(&path, &line, |file, line| file.write_all(line)) {
+            feed.torn = failure.torn;
+            return Err(io_err(what)(failure.error));
+        }
+        sync_dir(&self.root).map_err(io_err(what))
     }
+
+    /// Records `change` after a commit point: the change has happened, so a failure to
+    /// record it is logged, not returned.
+    fn record_change(&self, feed: &mut Feed, change: &NewChange) {
+        if let Err(e) = self.append_change(feed, change) {
+            let cause = std::error::Error::source(&e).map(ToString::to_string);
+            tracing::error!(
+                gun = %change.gun,
+                error = %e,
+                cause = cause.unwrap_or_default(),
+                "change feed record not written: the change stands, but feed readers will \
+                 not see it; check the disk holding the trust data"
+            );
+        }
+    }
+
+    /// A role's file of `version`, whether or not it is current.
+    fn read_version(
+        &self,
+        gun: &ServerGun,
+        role: &RoleName,
+        version: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.role_dir(gun, role).join(format!("{version}.json"));
+        read_optional(&path).map_err(io_err(format!("reading {role} version {version}")))
+    }
+}
+
+/// Why appending a line failed, and whether the file may still hold part of it.
+#[derive(Debug)]
+struct AppendFailure {
+    error: io::Error,
+    /// The file could not be cut back to its length before the append.
+    torn: bool,
+}
+
+/// Appends `line` to the file at `path` with `write`, then flushes it. When writing or
+/// flushing fails, the file is cut back to its previous length, so that no half line is
+/// left for the next append to join.
+fn append_line(
+    path: &Path,
+    line: &[u8],
+    write: impl FnOnce(&mut fs::File, &[u8]) -> io::Result<()>,
+) -> Result<(), AppendFailure> {
+    let untouched = |error| AppendFailure { error, torn: false };
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(untouched)?;
+    let before = file.metadata().map_err(untouched)?.len();
+    let Err(error) = write(&mut file, line).and_then(|()| file.sync_all()) else {
+        return Ok(());
+    };
+    let cut = file.set_len(before).and_then(|()| file.sync_all());
+    Err(AppendFailure {
+        error,
+        torn: cut.is_err(),
+    })
 }
 
 impl TrustDataStore for FsTrustStore {
@@ -173,8 +286,13 @@ impl TrustDataStore for FsTrustStore {
         role: &RoleName,
         version: u64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.role_dir(gun, role).join(format!("{version}.json"));
-        read_optional(&path).map_err(io_err(format!("reading {role} version {version}")))
+        // A version above the current one is from a publish that failed or has not yet
+        // reached its commit point: it was never published.
+        let current = self.current(gun)?;
+        if current.get(role).is_none_or(|stored| version > *stored) {
+            return Ok(None);
+        }
+        self.read_version(gun, role, version)
     }
 
     fn by_checksum(
@@ -208,7 +326,7 @@ impl TrustDataStore for FsTrustStore {
         files: &[RoleFile],
         change: Option<&NewChange>,
     ) -> Result<(), StoreError> {
-        let mut next_id = self.lock();
+        let mut feed = self.lock();
         let mut current = self.current(gun)?;
         for file in files {
             let stored = current.get(&file.role).copied().unwrap_or(0);
@@ -225,14 +343,15 @@ impl TrustDataStore for FsTrustStore {
             current.insert(file.role.clone(), file.version);
         }
         self.write_current(gun, &current)?;
+        // The commit point is passed: the files are published whatever happens next.
         if let Some(change) = change {
-            self.append_change(&mut next_id, change)?;
+            self.record_change(&mut feed, change);
         }
         Ok(())
     }
 
     fn delete(&self, gun: &ServerGun, change: &NewChange) -> Result<bool, StoreError> {
-        let mut next_id = self.lock();
+        let mut feed = self.lock();
         let repo = self.repo(gun);
         if !remove(&repo.join("current.json")).map_err(io_err("removing current.json"))? {
             return Ok(false);
@@ -248,7 +367,7 @@ impl TrustDataStore for FsTrustStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err("removing old versions")(e)),
         }
-        self.append_change(&mut next_id, change)?;
+        self.record_change(&mut feed, change);
         Ok(true)
     }
 
@@ -280,7 +399,9 @@ impl TrustDataStore for FsTrustStore {
         pkcs8: &[u8],
     ) -> Result<(), StoreError> {
         let _guard = self.lock();
-        let dir = self.key_dir(gun, role);
+        let dir = self
+            .key_dir_private(gun, role)
+            .map_err(io_err("creating the server key directory"))?;
         // The key before the pointer to it, so `active` never names a missing key.
         write_file(
             &self.tmp,
@@ -315,7 +436,8 @@ impl TrustDataStore for FsTrustStore {
 /// The page of `records` (in ID order) that `query` asks for, in ID order.
 fn select(records: impl Iterator<Item = ChangeRecord>, query: ChangeQuery) -> Vec<ChangeRecord> {
     if query.backwards {
-        let before = query.change_id.unwrap_or(u64::MAX);
+        // Backwards from 0 is from the newest, as notary-server's `GetChanges` reads it.
+        let before = query.change_id.filter(|id| *id > 0).unwrap_or(u64::MAX);
         let mut page: Vec<ChangeRecord> = records.filter(|r| r.number() < before).collect();
         let skip = page.len().saturating_sub(query.records);
         page.drain(..skip);

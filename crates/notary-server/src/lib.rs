@@ -11,10 +11,13 @@
 //! - [`signer`]: the server's snapshot and timestamp keys and what it signs with them.
 //! - [`store`]: the [`TrustDataStore`] trait; [`fs_store`]: its filesystem implementation.
 //! - [`multipart`]: the form the client uploads; [`error`]: the error answers.
+//! - `drain`: the body of a request refused before it was read, drained (within bounds) so
+//!   that the client gets the answer rather than a reset connection.
 //!
 //! Metadata is parsed and verified by `hallmark-tuf`, with the rules its client applies.
 //! There is no authentication of its own: the registry has none either, so both are open.
 
+mod drain;
 pub mod error;
 pub mod fs_store;
 mod handlers;
@@ -83,10 +86,17 @@ async fn intercept(
     );
     async move {
         let started = Instant::now();
-        let response = match route::parse(request.uri().path()) {
-            Ok(route) => handlers::handle(&server, route, request).await,
+        let (parts, body) = request.into_parts();
+        let mut body = Some(body);
+        let response = match route::parse(parts.uri.path()) {
+            Ok(route) => handlers::handle(&server, route, &parts, &mut body).await,
             Err(e) => e.into_response(),
         };
+        // A body the endpoint did not read: a refusal sent while the client is still writing
+        // must not end in a reset.
+        if let Some(body) = body {
+            drain::drain(body, &parts.headers).await;
+        }
         tracing::debug!(
             status = response.status().as_u16(),
             micros = started.elapsed().as_micros() as u64,

@@ -2,12 +2,17 @@
 //! (`server/handlers/validation.go`), step by step:
 //!
 //! 1. every part names a role (`NO_FILENAME`, `INVALID_ROLE`);
-//! 2. root: required on the first publish; its version is the stored one or the next; it is
-//!    signed by a threshold of its own root certificates (common name = GUN, valid now) and,
-//!    on rotation, of the stored root's; unexpired (`INVALID_UPDATE`, `ErrBadRoot`);
+//! 2. root: required on the first publish; its version is the stored one or the next (a
+//!    lower one: "root modifications must increment the version"); it is signed by a
+//!    threshold of its own root certificates (common name = GUN, valid now) and, on
+//!    rotation, of the stored root's; unexpired (`INVALID_UPDATE`, `ErrBadRoot`);
 //! 3. the server holds the timestamp key the root names;
 //! 4. targets, then delegations parent first, each signed by a threshold of the keys its
-//!    parent gives it, unexpired, a delegation's targets within its paths (`ErrBadTargets`);
+//!    parent gives it, unexpired, a delegation's targets within its paths (`ErrBadTargets`).
+//!    A parent not in the upload is the stored one, checked first against the chain above
+//!    it as it will be (root, targets, ...): still delegated to, and signed by a threshold
+//!    of the keys it is delegated (expiry is not checked, as notary-server loads stored
+//!    roles); a role whose parent no longer delegates to it is refused;
 //! 5. the client's snapshot, verified and checked against every file, or one the server
 //!    signs when it holds the snapshot key (`ErrBadSnapshot`, `ErrBadHierarchy`);
 //! 6. a timestamp the server signs;
@@ -18,15 +23,18 @@
 
 use std::collections::BTreeMap;
 
-use hallmark_tuf::{RoleName, Root, ServerKey, Signed, Snapshot, Targets, UpdateCheck};
+use hallmark_tuf::root::RoleKeys;
+use hallmark_tuf::{PublicKey, RoleName, Root, ServerKey, Signed, Snapshot, Targets, UpdateCheck};
 use time::OffsetDateTime;
 use tracing::debug;
 
 use crate::error::{ErrorCode, NotaryError, UpdateProblem};
 use crate::multipart::Part;
 use crate::route::{ServerGun, ServerRole};
-use crate::signer::{Stored, held_keys, make_snapshot, make_timestamp};
-use crate::store::{ChangeCategory, NewChange, RoleFile, TrustDataStore};
+use crate::signer::{
+    Stored, held_keys, make_snapshot, make_timestamp, next_version, update_change,
+};
+use crate::store::{RoleFile, TrustDataStore};
 
 /// The uploaded files, by role.
 pub type Upload = BTreeMap<RoleName, Vec<u8>>;
@@ -95,7 +103,7 @@ pub fn publish(
         NotaryError::invalid_update(UpdateProblem::BadRoot, reason)
     })?;
     let targets = plan.targets(&root, upload.get(&RoleName::targets()))?;
-    let mut files = plan.delegations(&targets, &upload)?;
+    let mut files = plan.delegations(&root, &targets, &upload)?;
     files.insert(RoleName::root(), root.bytes().to_vec());
     files.insert(RoleName::targets(), targets.bytes().to_vec());
 
@@ -103,16 +111,10 @@ pub fn publish(
         Some(bytes) => plan.client_snapshot(&root, bytes, &files, &upload)?,
         None => plan.server_snapshot(store, gun, &root, &files)?,
     };
-    let version = plan.stored.version(&RoleName::timestamp()) + 1;
+    let role = RoleName::timestamp();
+    let version = next_version(&role, plan.stored.version(&role))?;
     let timestamp = make_timestamp(version, now, &snapshot, &timestamp_keys)?;
-    let change = NewChange {
-        gun: gun.to_string(),
-        version,
-        sha256: crate::route::Checksum::of("sha256", &timestamp.bytes)
-            .map(|c| c.hex().to_string())
-            .unwrap_or_default(),
-        category: ChangeCategory::Update,
-    };
+    let change = update_change(gun, &timestamp);
     plan.writes.push(timestamp);
     store.commit(gun, &plan.writes, Some(&change))?;
     let roles: Vec<&str> = plan.writes.iter().map(|f| f.role.as_str()).collect();
@@ -149,8 +151,16 @@ impl Plan<'_> {
             if offered == stored && previous.bytes() == root.bytes() {
                 return Ok(root);
             }
+            if offered < stored {
+                let reason = format!(
+                    "root modifications must increment the version: the stored root is \
+                     version {stored}, the uploaded one {offered}"
+                );
+                return Err(NotaryError::invalid_update(UpdateProblem::BadRoot, reason));
+            }
+            // The same version with other bytes: a replay or a concurrent publish.
             self.check_newer(&RoleName::root(), offered)?;
-            if offered > stored + 1 {
+            if offered - stored > 1 {
                 let reason = format!("root version {offered} skips versions after {stored}");
                 return Err(NotaryError::invalid_update(UpdateProblem::BadRoot, reason));
             }
@@ -193,6 +203,7 @@ impl Plan<'_> {
     /// this publish.
     fn delegations(
         &mut self,
+        root: &Signed<Root>,
         targets: &Signed<Targets>,
         upload: &Upload,
     ) -> Result<BTreeMap<RoleName, Vec<u8>>, NotaryError> {
@@ -200,19 +211,77 @@ impl Plan<'_> {
             .filter(|(role, _)| role.is_delegation())
             .map(|(role, bytes)| (role.clone(), bytes.clone()))
             .collect();
+        // Roles whose keys can be trusted for their children: those verified in this
+        // publish, and stored ones once checked against the chain above them.
         let mut verified: BTreeMap<RoleName, Signed<Targets>> = BTreeMap::new();
-        verified.insert(RoleName::targets(), targets.clone());
         let mut uploaded: Vec<(&RoleName, &Vec<u8>)> = upload
             .iter()
             .filter(|(role, _)| role.is_delegation())
             .collect();
+        if uploaded.is_empty() {
+            return Ok(files);
+        }
+        if upload.contains_key(&RoleName::targets()) {
+            verified.insert(RoleName::targets(), targets.clone());
+        } else {
+            let keys = (&root.signed.roles.targets, &root.signed.keys);
+            let checked = stored_signed_by(targets, keys, &RoleName::root())?;
+            verified.insert(RoleName::targets(), checked.clone());
+        }
         uploaded.sort_by_key(|(role, _)| (role.as_str().matches('/').count(), (*role).clone()));
         for (role, bytes) in uploaded {
+            self.verify_ancestors(role, &mut verified)?;
             let file = self.delegation(role, bytes, &verified)?;
             files.insert(role.clone(), bytes.clone());
             verified.insert(role.clone(), file);
         }
         Ok(files)
+    }
+
+    /// Checks the stored ancestors of `role` not yet in `verified`, top down, each against
+    /// its parent; `targets` is in `verified` already.
+    fn verify_ancestors(
+        &self,
+        role: &RoleName,
+        verified: &mut BTreeMap<RoleName, Signed<Targets>>,
+    ) -> Result<(), NotaryError> {
+        let refuse =
+            |reason: String| NotaryError::invalid_update(UpdateProblem::BadTargets, reason);
+        let mut ancestors = Vec::new();
+        let mut next = role.parent();
+        while let Some(ancestor) = next {
+            if verified.contains_key(&ancestor) {
+                break;
+            }
+            next = ancestor.parent();
+            ancestors.push(ancestor);
+        }
+        for ancestor in ancestors.into_iter().rev() {
+            let Some(stored) = self.stored.parsed::<Targets>(&ancestor)? else {
+                return Err(refuse(format!(
+                    "parent {ancestor} of {role} does not exist; publish {ancestor} first"
+                )));
+            };
+            let parent_name = ancestor
+                .parent()
+                .ok_or_else(|| refuse(format!("{ancestor} has no parent")))?;
+            let parent = verified
+                .get(&parent_name)
+                .ok_or_else(|| refuse(format!("parent {parent_name} of {ancestor} is unknown")))?;
+            let delegations = &parent.signed.delegations;
+            let declared = (delegations.roles.iter())
+                .find(|d| d.name == ancestor)
+                .ok_or_else(|| {
+                    refuse(format!(
+                        "{parent_name} does not delegate to {ancestor} any more, so {role} \
+                         cannot be published under it"
+                    ))
+                })?;
+            let keys = (&declared.keys, &delegations.keys);
+            let checked = stored_signed_by(&stored, keys, &parent_name)?.clone();
+            verified.insert(ancestor, checked);
+        }
+        Ok(())
     }
 
     fn delegation(
@@ -226,13 +295,9 @@ impl Plan<'_> {
         let parent_name = role
             .parent()
             .ok_or_else(|| refuse(format!("{role} has no parent")))?;
-        let parent = match verified.get(&parent_name) {
-            Some(parent) => parent.clone(),
-            None => self
-                .stored
-                .parsed::<Targets>(&parent_name)?
-                .ok_or_else(|| refuse(format!("parent {parent_name} of {role} does not exist")))?,
-        };
+        let parent = verified
+            .get(&parent_name)
+            .ok_or_else(|| refuse(format!("parent {parent_name} of {role} does not exist")))?;
         let delegations = &parent.signed.delegations;
         let declared = (delegations.roles.iter())
             .find(|d| &d.name == role)
@@ -306,7 +371,8 @@ impl Plan<'_> {
             .iter()
             .map(|(role, bytes)| (role.clone(), bytes.as_slice()))
             .collect();
-        let version = self.stored.version(&RoleName::snapshot()) + 1;
+        let role = RoleName::snapshot();
+        let version = next_version(&role, self.stored.version(&role))?;
         let file = make_snapshot(version, self.check.now, &listed, &keys)?;
         let bytes = file.bytes.clone();
         self.writes.push(file);
@@ -320,6 +386,30 @@ impl Plan<'_> {
             bytes: bytes.to_vec(),
         });
     }
+}
+
+/// `stored`, a stored targets role, when a threshold of `keys` (its role's keys and the key
+/// objects, as `delegator` gives them) signed it; expiry is not checked.
+fn stored_signed_by<'s>(
+    stored: &'s Signed<Targets>,
+    (role_keys, key_objects): (&RoleKeys, &BTreeMap<String, PublicKey>),
+    delegator: &RoleName,
+) -> Result<&'s Signed<Targets>, NotaryError> {
+    let threshold = role_keys.threshold.max(1);
+    let tally = stored.tally(threshold, |id| role_keys.lookup(key_objects, id));
+    if tally.valid >= threshold as usize {
+        return Ok(stored);
+    }
+    let role = stored.role();
+    let reason = format!(
+        "the stored {role} is not signed by a threshold of the keys {delegator} gives it \
+         ({} of {threshold}); publish {role} again, signed by its current keys",
+        tally.valid
+    );
+    Err(NotaryError::invalid_update(
+        UpdateProblem::BadTargets,
+        reason,
+    ))
 }
 
 #[cfg(test)]

@@ -411,3 +411,226 @@ fn parts_must_name_roles_once() {
     let upload = roles_from_parts(vec![part(Some("targets/releases.json"))]).unwrap();
     assert!(upload.contains_key(&"targets/releases".parse::<RoleName>().unwrap()));
 }
+
+/// A delegation entry for `name` with `key` and every path allowed.
+fn delegating(entries: &[(&str, &ServerKey)]) -> Value {
+    let mut keys = serde_json::Map::new();
+    let roles: Vec<Value> = entries
+        .iter()
+        .map(|(name, key)| {
+            let id = key.public().id().as_str();
+            keys.insert(id.to_string(), key.key_object());
+            json!({"name": name, "keyids": [id], "threshold": 1, "paths": [""]})
+        })
+        .collect();
+    json!({"keys": keys, "roles": roles})
+}
+
+impl Repo {
+    /// A delegated targets file of `version` signed by `key`, delegating `delegations`.
+    fn delegated(&self, version: u64, delegations: Value, key: &ServerKey) -> Vec<u8> {
+        let signed = json!({"_type": "Targets", "delegations": delegations,
+            "expires": self.expires(100), "targets": {"v": file_meta(b"x")}, "version": version});
+        sign_metadata(&signed, &[key]).unwrap()
+    }
+
+    /// Publishes `files` with a client snapshot of `version` listing root, targets and
+    /// every uploaded file.
+    fn publish_with_snapshot(
+        &self,
+        version: u64,
+        files: Vec<(&str, Vec<u8>)>,
+    ) -> Result<u64, NotaryError> {
+        let (root, targets) = (self.current("root"), self.current("targets"));
+        let mut listed: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        listed.insert("root".into(), root);
+        listed.insert("targets".into(), targets);
+        for (role, bytes) in &files {
+            listed.insert(role.to_string(), bytes.clone());
+        }
+        let listed: Vec<(&str, &[u8])> = listed
+            .iter()
+            .map(|(r, b)| (r.as_str(), b.as_slice()))
+            .collect();
+        let mut files = files;
+        files.push(("snapshot", self.snapshot(version, &listed)));
+        self.publish(&files)
+    }
+}
+
+#[test]
+fn stored_parent_that_no_longer_delegates_is_refused() {
+    let repo = Repo::new();
+    repo.first();
+    let (a_key, b_key) = (
+        ServerKey::generate().unwrap(),
+        ServerKey::generate().unwrap(),
+    );
+    let targets = |version: u64, delegations: Value| {
+        sign_metadata(
+            &repo.targets_signed(version, delegations),
+            &[&repo.targets_key],
+        )
+        .unwrap()
+    };
+    let a = repo.delegated(1, delegating(&[("targets/a/b", &b_key)]), &a_key);
+    let files = vec![
+        ("targets", targets(2, delegating(&[("targets/a", &a_key)]))),
+        ("targets/a", a),
+    ];
+    assert_eq!(repo.publish_with_snapshot(2, files).unwrap(), 2);
+    let b = |version| repo.delegated(version, json!({"keys": {}, "roles": []}), &b_key);
+    // While targets delegates to targets/a, the stored targets/a vouches for targets/a/b.
+    let files = vec![("targets/a/b", b(1))];
+    assert_eq!(repo.publish_with_snapshot(3, files).unwrap(), 3);
+
+    // targets stops delegating to targets/a: its stored file no longer counts.
+    let files = vec![("targets", targets(3, delegating(&[])))];
+    assert_eq!(repo.publish_with_snapshot(4, files).unwrap(), 4);
+    assert_invalid(
+        repo.publish_with_snapshot(5, vec![("targets/a/b", b(2))]),
+        "ErrBadTargets",
+        "does not delegate to targets/a",
+    );
+
+    // targets delegates to targets/a again, with another key: the stored file, signed by
+    // the old key, does not count either.
+    let other = ServerKey::generate().unwrap();
+    let files = vec![("targets", targets(4, delegating(&[("targets/a", &other)])))];
+    assert_eq!(repo.publish_with_snapshot(5, files).unwrap(), 5);
+    assert_invalid(
+        repo.publish_with_snapshot(6, vec![("targets/a/b", b(2))]),
+        "ErrBadTargets",
+        "not signed by a threshold",
+    );
+}
+
+#[test]
+fn stored_targets_no_longer_signed_by_the_root_cannot_delegate() {
+    let mut repo = Repo::new();
+    repo.first();
+    let a_key = ServerKey::generate().unwrap();
+    let signed = repo.targets_signed(2, delegating(&[("targets/a", &a_key)]));
+    let targets = sign_metadata(&signed, &[&repo.targets_key]).unwrap();
+    assert_eq!(
+        repo.publish_with_snapshot(2, vec![("targets", targets)])
+            .unwrap(),
+        2
+    );
+    // A root naming another targets key, without a targets file signed by it.
+    repo.targets_key = ServerKey::generate().unwrap();
+    let root = repo.root(2);
+    assert_eq!(
+        repo.publish_with_snapshot(3, vec![("root", root)]).unwrap(),
+        3
+    );
+    let a = repo.delegated(1, json!({"keys": {}, "roles": []}), &a_key);
+    assert_invalid(
+        repo.publish_with_snapshot(4, vec![("targets/a", a)]),
+        "ErrBadTargets",
+        "the stored targets is not signed",
+    );
+}
+
+#[test]
+fn lower_root_version_is_an_invalid_update() {
+    let repo = Repo::new();
+    repo.first();
+    assert_eq!(
+        repo.publish_with_snapshot(2, vec![("root", repo.root(2))])
+            .unwrap(),
+        2
+    );
+    assert_invalid(
+        repo.publish_with_snapshot(3, vec![("root", repo.root(1))]),
+        "ErrBadRoot",
+        "root modifications must increment the version",
+    );
+    // The stored version with other bytes is still a replay.
+    let err = repo
+        .publish_with_snapshot(3, vec![("root", repo.root(2))])
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Version, "{err}");
+}
+
+#[test]
+fn stale_snapshot_with_a_client_key_needs_no_refresh() {
+    let repo = Repo::new();
+    let (root, targets) = (repo.root(1), repo.targets(1));
+    let meta = json!({"root": file_meta(&root), "targets": file_meta(&targets)});
+    let signed = json!({"_type": "Snapshot", "expires": repo.expires(3), "meta": meta,
+                        "version": 1});
+    let snapshot = sign_metadata(&signed, &[&repo.snapshot_key]).unwrap();
+    let files = [("root", root), ("targets", targets), ("snapshot", snapshot)];
+    repo.publish(&files).unwrap();
+    // Within 7 days of expiry, but only the client can sign a new snapshot.
+    assert!(!signer::needs_refresh(&repo.store, &repo.gun, repo.now).unwrap());
+}
+
+#[test]
+fn stale_timestamp_without_the_server_key_needs_no_refresh() {
+    let repo = Repo::new();
+    let then = repo.now - Duration::days(20);
+    let (root, targets) = (repo.root(1), repo.targets(1));
+    let snapshot = repo.snapshot(1, &[("root", &root), ("targets", &targets)]);
+    let files = [("root", root), ("targets", targets), ("snapshot", snapshot)];
+    repo.publish_at(&files, then).unwrap();
+    assert!(signer::needs_refresh(&repo.store, &repo.gun, repo.now).unwrap());
+    // The key the root names is gone from the server.
+    let id = repo.timestamp.id();
+    let key = repo.store.private_key(&repo.gun, ServerRole::Timestamp, id);
+    assert!(key.unwrap().is_some());
+    let path = repo
+        ._dir
+        .path()
+        .join(format!("repos/{GUN}/_trust/keys/timestamp/{id}.key"));
+    std::fs::remove_file(path).unwrap();
+    assert!(!signer::needs_refresh(&repo.store, &repo.gun, repo.now).unwrap());
+}
+
+#[test]
+fn re_signed_timestamp_is_recorded_in_the_change_feed() {
+    let repo = Repo::new();
+    let then = repo.now - Duration::days(20);
+    let (root, targets) = (repo.root(1), repo.targets(1));
+    let snapshot = repo.snapshot(1, &[("root", &root), ("targets", &targets)]);
+    let files = [("root", root), ("targets", targets), ("snapshot", snapshot)];
+    repo.publish_at(&files, then).unwrap();
+    signer::refresh(&repo.store, &repo.gun, repo.now).unwrap();
+
+    let query = crate::store::ChangeQuery {
+        change_id: Some(0),
+        records: 10,
+        backwards: false,
+    };
+    let feed = repo.store.changes(Some(&repo.gun), query).unwrap();
+    let versions: Vec<u64> = feed.iter().map(|r| r.version).collect();
+    assert_eq!(versions, [1, 2]);
+    let timestamp = repo.current("timestamp");
+    let sha256 = crate::route::Checksum::of("sha256", &timestamp).unwrap();
+    assert_eq!(feed[1].sha256, sha256.hex());
+    assert_eq!(feed[1].category, crate::store::ChangeCategory::Update);
+}
+
+#[test]
+fn snapshot_at_the_largest_version_is_not_incremented() {
+    let repo = Repo::new();
+    let (root, targets) = (repo.root(1), repo.targets(1));
+    let snapshot = repo.snapshot(
+        signer::MAX_VERSION,
+        &[("root", &root), ("targets", &targets)],
+    );
+    let files = [("root", root), ("targets", targets), ("snapshot", snapshot)];
+    repo.publish(&files).unwrap();
+
+    // The snapshot key moves to the server, which would have to sign version MAX + 1.
+    assert!(signer::next_version(&RoleName::snapshot(), u64::MAX).is_err());
+    let server_snapshot = get_or_create_key(&repo.store, &repo.gun, ServerRole::Snapshot).unwrap();
+    let signed = repo.root_signed(2, &[&repo.root_key], server_snapshot.public());
+    let root = sign_root(&signed, &[&repo.root_key]);
+    assert_invalid(
+        repo.publish(&[("root", root)]),
+        "ErrBadHierarchy",
+        "largest possible",
+    );
+}

@@ -1,6 +1,7 @@
 //! The server's own signing (`server/snapshot`, `server/timestamp`, `signer/keydbstore`): its
 //! per-GUN snapshot and timestamp keys, the snapshot and timestamp it signs, and the
-//! re-signing of stale ones when they are read.
+//! re-signing of stale ones when they are read. Every timestamp it stores, re-signed ones
+//! included, gets a change feed record, as in notary-server.
 //!
 //! Keys are ECDSA P-256 ([`ServerKey`]). A rotated key does not replace the old one at once:
 //! the server signs with whichever of its keys the current root names, so the repository
@@ -14,9 +15,11 @@ use hallmark_tuf::{KeyId, RoleName, Root, ServerKey, Signed, Snapshot, Timestamp
 use time::{Duration, OffsetDateTime};
 use tracing::{debug, info};
 
-use crate::error::NotaryError;
-use crate::route::{ServerGun, ServerRole};
-use crate::store::{CurrentVersions, RoleFile, StoreError, TrustDataStore};
+use crate::error::{NotaryError, UpdateProblem};
+use crate::route::{Checksum, ServerGun, ServerRole};
+use crate::store::{
+    ChangeCategory, CurrentVersions, NewChange, RoleFile, StoreError, TrustDataStore, current_file,
+};
 
 /// How long a server-signed snapshot is valid (Notary's default for snapshot: 3 years).
 pub const SNAPSHOT_LIFETIME: Duration = Duration::days(3 * 365);
@@ -52,6 +55,35 @@ fn format_chain(e: &dyn std::error::Error) -> String {
 
 fn key_failure(e: hallmark_tuf::SignError) -> NotaryError {
     NotaryError::internal(format_chain(&e))
+}
+
+/// The largest version a file can have: canonical JSON refuses integers above 2^53, which
+/// Notary, decoding numbers as `float64`, could not read back exactly.
+pub const MAX_VERSION: u64 = 1 << 53;
+
+/// The version after `version` of `role`, which the server is about to sign; a role at the
+/// largest version ([`MAX_VERSION`]) cannot get a newer one (`INVALID_UPDATE`).
+pub fn next_version(role: &RoleName, version: u64) -> Result<u64, NotaryError> {
+    let next = version.checked_add(1).filter(|next| *next <= MAX_VERSION);
+    next.ok_or_else(|| {
+        let reason = format!(
+            "{role} version {version} is the largest possible, so the server cannot sign a \
+             newer {role}; delete the trust data and publish it again"
+        );
+        NotaryError::invalid_update(UpdateProblem::BadHierarchy, reason)
+    })
+}
+
+/// The change feed record of storing `timestamp` for `gun`.
+pub fn update_change(gun: &ServerGun, timestamp: &RoleFile) -> NewChange {
+    NewChange {
+        gun: gun.to_string(),
+        version: timestamp.version,
+        sha256: Checksum::of("sha256", &timestamp.bytes)
+            .map(|c| c.hex().to_string())
+            .unwrap_or_default(),
+        category: ChangeCategory::Update,
+    }
 }
 
 /// The key the server hands out for `role`, made on first use.
@@ -182,12 +214,10 @@ impl Stored {
         &self,
         role: &RoleName,
     ) -> Result<Option<Signed<T>>, NotaryError> {
-        let Some(bytes) = self.files.get(role) else {
-            return Ok(None);
-        };
-        Signed::<T>::parse_role(bytes, role.clone())
-            .map(Some)
-            .map_err(|e| NotaryError::internal(format!("stored {role} unreadable: {e}")))
+        self.files
+            .get(role)
+            .map(|bytes| parse_stored(role, bytes))
+            .transpose()
     }
 
     /// The files a snapshot lists: root, targets and every delegation.
@@ -200,28 +230,56 @@ impl Stored {
     }
 }
 
+/// Parses a stored file of `role`; a stored file that does not parse is the server's
+/// failure, not the client's.
+fn parse_stored<T: hallmark_tuf::signed::Metadata>(
+    role: &RoleName,
+    bytes: &[u8],
+) -> Result<Signed<T>, NotaryError> {
+    Signed::<T>::parse_role(bytes, role.clone())
+        .map_err(|e| NotaryError::internal(format!("stored {role} unreadable: {e}")))
+}
+
 fn stale(expires: OffsetDateTime, now: OffsetDateTime, margin: Duration) -> bool {
     expires - now < margin
 }
 
-/// Whether the current timestamp or snapshot of `gun` is stale (cheap: no signatures).
+/// Whether [`refresh`] would re-sign anything for `gun`: the server holds the root's
+/// timestamp key, and the timestamp is stale or the snapshot is stale and the server holds
+/// its key too. Reads the timestamp and snapshot, and the root only when one is stale; takes
+/// no lock and verifies no signature. A file that goes missing meanwhile (a `DELETE`) means
+/// there is nothing to refresh.
 pub fn needs_refresh(
     store: &dyn TrustDataStore,
     gun: &ServerGun,
     now: OffsetDateTime,
 ) -> Result<bool, NotaryError> {
-    let stored = Stored::load(store, gun)?;
-    let timestamp = stored.parsed::<Timestamp>(&RoleName::timestamp())?;
-    let snapshot = stored.parsed::<Snapshot>(&RoleName::snapshot())?;
-    let (Some(timestamp), Some(snapshot)) = (timestamp, snapshot) else {
+    let current = store.current(gun)?;
+    let read = |role: &RoleName| current_file(store, gun, &current, role);
+    let (ts_role, sn_role) = (RoleName::timestamp(), RoleName::snapshot());
+    let (Some(timestamp), Some(snapshot)) = (read(&ts_role)?, read(&sn_role)?) else {
         return Ok(false);
     };
-    Ok(stale(timestamp.signed.expires, now, TIMESTAMP_MARGIN)
-        || stale(snapshot.signed.expires, now, SNAPSHOT_MARGIN))
+    let timestamp = parse_stored::<Timestamp>(&ts_role, &timestamp)?;
+    let snapshot = parse_stored::<Snapshot>(&sn_role, &snapshot)?;
+    let timestamp_stale = stale(timestamp.signed.expires, now, TIMESTAMP_MARGIN);
+    let snapshot_stale = stale(snapshot.signed.expires, now, SNAPSHOT_MARGIN);
+    if !timestamp_stale && !snapshot_stale {
+        return Ok(false);
+    }
+    let Some(root) = read(&RoleName::root())? else {
+        return Ok(false);
+    };
+    let roles = parse_stored::<Root>(&RoleName::root(), &root)?.signed.roles;
+    if held_keys(store, gun, ServerRole::Timestamp, &roles.timestamp)?.is_none() {
+        return Ok(false);
+    }
+    Ok(timestamp_stale || held_keys(store, gun, ServerRole::Snapshot, &roles.snapshot)?.is_some())
 }
 
 /// Re-signs a stale snapshot (when the server holds its key) and a stale timestamp (or one
-/// whose snapshot changed), as notary-server does on read. The caller holds the write lock.
+/// whose snapshot changed), as notary-server does on read, with a change feed record for
+/// the new timestamp. The caller holds the write lock.
 pub fn refresh(
     store: &dyn TrustDataStore,
     gun: &ServerGun,
@@ -241,7 +299,7 @@ pub fn refresh(
     if stale(snapshot.signed.expires, now, SNAPSHOT_MARGIN)
         && let Some(keys) = held_keys(store, gun, ServerRole::Snapshot, &roles.snapshot)?
     {
-        let version = snapshot.signed.version + 1;
+        let version = next_version(&RoleName::snapshot(), snapshot.signed.version)?;
         let file = make_snapshot(version, now, &stored.snapshot_files(), &keys)?;
         snapshot_bytes = file.bytes.clone();
         files.push(file);
@@ -253,9 +311,11 @@ pub fn refresh(
         debug!(%gun, "stale timestamp not re-signed: the root names no server key");
         return Ok(());
     };
-    let version = timestamp.signed.version + 1;
-    files.push(make_timestamp(version, now, &snapshot_bytes, &keys)?);
-    store.commit(gun, &files, None)?;
+    let version = next_version(&RoleName::timestamp(), timestamp.signed.version)?;
+    let timestamp = make_timestamp(version, now, &snapshot_bytes, &keys)?;
+    let change = update_change(gun, &timestamp);
+    files.push(timestamp);
+    store.commit(gun, &files, Some(&change))?;
     info!(%gun, version, snapshot = files.len() > 1, "stale timestamp re-signed");
     Ok(())
 }

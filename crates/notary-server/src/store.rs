@@ -82,8 +82,8 @@ impl ChangeRecord {
 /// Which records of the change feed to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeQuery {
-    /// Start after this ID (forwards) or before it (backwards); `None` is the newest end
-    /// (`change_id=-1`).
+    /// Start after this ID (forwards) or before it (backwards); `None`, or 0 backwards, is
+    /// the newest end (`change_id=-1`, or `change_id=0` with negative `records`).
     pub change_id: Option<u64>,
     /// How many records at most.
     pub records: usize,
@@ -120,7 +120,8 @@ pub trait TrustDataStore: Send + Sync + 'static {
     /// The current version of each role, empty when the GUN has no trust data.
     fn current(&self, gun: &ServerGun) -> Result<CurrentVersions, StoreError>;
 
-    /// A role's file of `version`.
+    /// A role's file of `version`; none above the role's current version (the files of a
+    /// publish that failed or has not committed yet are never served).
     fn by_version(
         &self,
         gun: &ServerGun,
@@ -128,7 +129,7 @@ pub trait TrustDataStore: Send + Sync + 'static {
         version: u64,
     ) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// A role's file with this checksum.
+    /// A role's file with this checksum; none when its version is above the current one.
     fn by_checksum(
         &self,
         gun: &ServerGun,
@@ -137,7 +138,8 @@ pub trait TrustDataStore: Send + Sync + 'static {
     ) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Stores `files` and makes them current, all or nothing; each must be newer than its
-    /// role's current version. Then records `change`, if any.
+    /// role's current version. Then records `change`, if any: once the files are current,
+    /// a failure to record it is logged, not returned.
     fn commit(
         &self,
         gun: &ServerGun,
@@ -145,8 +147,9 @@ pub trait TrustDataStore: Send + Sync + 'static {
         change: Option<&NewChange>,
     ) -> Result<(), StoreError>;
 
-    /// Removes the GUN's metadata and records `change`; `false` when there was none.
-    /// Server keys are kept, as notary-signer keeps them.
+    /// Removes the GUN's metadata and records `change` (a failure to record it is logged,
+    /// as for [`TrustDataStore::commit`]); `false` when there was none. Server keys are kept,
+    /// as notary-signer keeps them.
     fn delete(&self, gun: &ServerGun, change: &NewChange) -> Result<bool, StoreError>;
 
     /// The ID of the key the server hands out for `role`, if it made one.

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use hallmark_client::{NoProgress, Target};
 use hallmark_cosign::attachment::{self, Attachment, Layer, MAX_LAYERS};
-use hallmark_oci::{Descriptor, Digest, Reference};
+use hallmark_oci::{Descriptor, Digest, Reference, Tag};
 
 use crate::Error;
 
@@ -37,6 +37,35 @@ pub struct Append {
     /// Whether a layer already attached makes this one redundant (cosign's duplicate
     /// detection: the same payload, signed by the same key, with the same annotations).
     pub duplicate: Box<dyn Fn(&Descriptor) -> bool + Send + Sync>,
+    /// The attachment's tag, named once: only sha256 images have one.
+    tag: Tag,
+}
+
+impl Append {
+    /// An append of `layer` to `image`'s `kind` attachment in `target`; refused for images
+    /// whose digest cosign cannot name in a tag.
+    pub fn new(
+        target: Target,
+        image: Digest,
+        kind: Attachment,
+        layer: Layer,
+        duplicate: Box<dyn Fn(&Descriptor) -> bool + Send + Sync>,
+    ) -> Result<Append, Error> {
+        let tag = kind.tag(&image)?;
+        Ok(Append {
+            target,
+            image,
+            kind,
+            layer,
+            duplicate,
+            tag,
+        })
+    }
+
+    /// The tag the layer is appended to.
+    pub fn tag(&self) -> &Tag {
+        &self.tag
+    }
 }
 
 /// What became of an [`Append`].
@@ -109,7 +138,7 @@ pub async fn append_all(appends: &[Append], concurrency: usize) -> Vec<Result<Ap
         let a = &appends[i];
         results[i] = Some(Err(Error::AttachmentConflict {
             repository: a.target.describe(),
-            tag: a.kind.tag(&a.image).to_string(),
+            tag: a.tag.to_string(),
             attempts: ATTEMPTS,
         }));
     }
@@ -125,7 +154,7 @@ pub async fn attached_layers(
     image: &Digest,
     kind: Attachment,
 ) -> Result<Vec<Descriptor>, Error> {
-    let tag = Reference::Tag(kind.tag(image));
+    let tag = Reference::Tag(kind.tag(image)?);
     match target.fetch_manifest(&tag).await {
         Ok((descriptor, bytes)) => Ok(attachment::layers(&bytes, &descriptor.media_type)?),
         Err(hallmark_client::Error::ManifestUnknown { .. }) => Ok(Vec::new()),
@@ -157,12 +186,12 @@ async fn write_round(append: &Append, attempt: u32) -> Result<Round, Error> {
             Round::Written(Duration::ZERO)
         });
     }
-    if attempt == 1 && current.iter().any(|d| (append.duplicate)(d)) {
+    if current.iter().any(|d| (append.duplicate)(d)) {
         return Ok(Round::Present);
     }
     if current.len() >= MAX_LAYERS {
         return Err(Error::TooManyLayers {
-            tag: append.kind.tag(&append.image).to_string(),
+            tag: append.tag.to_string(),
             limit: MAX_LAYERS,
         });
     }
@@ -182,7 +211,7 @@ async fn write_round(append: &Append, attempt: u32) -> Result<Round, Error> {
     target
         .push_blob(&config_descriptor, &Bytes::from(config), &NoProgress)
         .await?;
-    let tag = Reference::Tag(append.kind.tag(&append.image));
+    let tag = Reference::Tag(append.tag.clone());
     target
         .push_manifest(
             &tag,
@@ -242,13 +271,13 @@ pub fn signature_append(
                 .and_then(|s| STANDARD.decode(s.trim()).ok())
                 .is_some_and(|sig| public.verify_sigstore(&payload, &sig).is_ok())
     };
-    Ok(Append {
-        target: target.clone(),
-        image: image.clone(),
-        kind: Attachment::Signatures,
+    Append::new(
+        target.clone(),
+        image.clone(),
+        Attachment::Signatures,
         layer,
-        duplicate: Box::new(duplicate),
-    })
+        Box::new(duplicate),
+    )
 }
 
 /// Whether `image`'s `.sig` already holds the signature [`signature_append`] would add: a

@@ -473,11 +473,25 @@ impl PublicKey {
     }
 
     /// Verifies a signature made the way sigstore (cosign) signs with this key by default
-    /// ([`KeySpec::sigstore_algorithm`]): ECDSA signatures are ASN.1 DER.
+    /// ([`KeySpec::sigstore_algorithm`]): ECDSA signatures are ASN.1 DER. cosign before 2.6
+    /// hashed with SHA-256 whatever the curve, so P-384 and P-521 signatures over SHA-256 are
+    /// accepted too: the same key made them, over a collision-resistant hash.
     pub fn verify_sigstore(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
-        UnparsedPublicKey::new(self.spec.sigstore_verification(), &self.raw)
-            .verify(message, signature)
-            .map_err(|_| Error::InvalidSignature)
+        let by = |alg: &'static dyn signature::VerificationAlgorithm| {
+            UnparsedPublicKey::new(alg, &self.raw)
+                .verify(message, signature)
+                .is_ok()
+        };
+        let legacy: Option<&'static dyn signature::VerificationAlgorithm> = match self.spec {
+            KeySpec::EcP384 => Some(&signature::ECDSA_P384_SHA256_ASN1),
+            KeySpec::EcP521 => Some(&signature::ECDSA_P521_SHA256_ASN1),
+            _ => None,
+        };
+        if by(self.spec.sigstore_verification()) || legacy.is_some_and(by) {
+            Ok(())
+        } else {
+            Err(Error::InvalidSignature)
+        }
     }
 
     /// Verifies with an aws-lc-rs algorithm of the caller's choice over the raw key

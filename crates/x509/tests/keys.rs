@@ -404,5 +404,12 @@ fn sigstore_signatures_interoperate_with_openssl() {
                 .verify_sigstore(MESSAGE, &key.sign(MESSAGE).unwrap())
                 .is_err()
         );
+        // cosign before 2.6 hashed P-384 and P-521 messages with SHA-256: still accepted.
+        if matches!(spec, KeySpec::EcP384 | KeySpec::EcP521) {
+            let legacy =
+                openssl(&["dgst", "-sha256", "-sign", key_path.to_str().unwrap(), m]).unwrap();
+            public.verify_sigstore(MESSAGE, &legacy).unwrap();
+            assert!(public.verify_sigstore(b"another message", &legacy).is_err());
+        }
     }
 }

@@ -123,6 +123,14 @@ async fn subjects(client: &Client, images: &[ImageRef]) -> anyhow::Result<Vec<Su
     let mut out = Vec::with_capacity(images.len());
     for image in images {
         let descriptor = super::resolve(client, image, true).await?;
+        // Statements and attachment tags name sha256 digests only; refused before any push.
+        if descriptor.digest.algorithm() != Algorithm::Sha256 {
+            anyhow::bail!(
+                "{image}: cosign signs sha256 images only (its tags and statements name sha256 \
+                 digests); {} cannot be signed",
+                descriptor.digest
+            );
+        }
         let target = attachment_target(client, image)?;
         out.push(Subject {
             image: image.clone(),
@@ -146,10 +154,18 @@ pub fn sign(args: SignArgs) -> anyhow::Result<()> {
     let span = tracing::info_span!("cosign_sign", images = images.len());
     rt.block_on(
         async {
+            if args.flags.new_bundle_format && !annotations.is_empty() {
+                return Err(UsageError(
+                    "-a annotations go into the simple-signing payload of the .sig tag, and a \
+                     bundle's statement has no place for them: drop -a or --new-bundle-format"
+                        .into(),
+                )
+                .into());
+            }
             let subjects = subjects(&client, &images).await?;
             if args.flags.new_bundle_format {
-                let statement = |s: &Subject| sign_statement(s);
-                return store_bundles(&subjects, &signer, bundle::SIGN_PREDICATE, statement).await;
+                let statements = subjects.iter().map(sign_statement).collect();
+                return store_bundles(&subjects, &signer, bundle::SIGN_PREDICATE, statements).await;
             }
             let appends = subjects
                 .iter()
@@ -213,13 +229,7 @@ pub fn attest(args: AttestArgs) -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             if args.flags.new_bundle_format {
-                let by_digest: BTreeMap<_, _> = subjects
-                    .iter()
-                    .zip(&statements)
-                    .map(|(s, st)| (s.descriptor.digest.clone(), st.clone()))
-                    .collect();
-                let statement = |s: &Subject| by_digest[&s.descriptor.digest].clone();
-                return store_bundles(&subjects, &signer, kind.uri(), statement).await;
+                return store_bundles(&subjects, &signer, kind.uri(), statements).await;
             }
             let appends = subjects
                 .iter()
@@ -253,14 +263,14 @@ fn attestation_append(
         ),
     ]);
     let layer = Layer::new(dsse::MEDIA_TYPE, envelope.to_bytes(), layer_annotations);
-    Ok(Append {
-        target: subject.target.clone(),
-        image: subject.descriptor.digest.clone(),
-        kind: Attachment::Attestations,
+    Ok(Append::new(
+        subject.target.clone(),
+        subject.descriptor.digest.clone(),
+        Attachment::Attestations,
         layer,
         // Each attestation is new: cosign appends without looking for duplicates.
-        duplicate: Box::new(|_| false),
-    })
+        Box::new(|_| false),
+    )?)
 }
 
 /// Prints what became of each append; fails if any failed.
@@ -272,8 +282,7 @@ fn report(
 ) -> anyhow::Result<()> {
     let mut failed = 0;
     for ((subject, append), result) in subjects.iter().zip(appends).zip(results) {
-        let tag = append.kind.tag(&append.image);
-        let at = format!("{}:{tag}", append.target.describe());
+        let at = format!("{}:{}", append.target.describe(), append.tag());
         let image = format!("{}@{}", subject.image.name(), subject.descriptor.digest);
         match result {
             Ok(Appended::Added) => eprintln!("Pushed {what} of {image} to {at}"),
@@ -309,18 +318,8 @@ async fn store_bundles(
     subjects: &[Subject],
     signer: &Signer,
     predicate_type: &str,
-    statement: impl Fn(&Subject) -> Vec<u8>,
+    statements: Vec<Vec<u8>>,
 ) -> anyhow::Result<()> {
-    for subject in subjects {
-        if subject.descriptor.digest.algorithm() != Algorithm::Sha256 {
-            anyhow::bail!(
-                "{}: sigstore statements name sha256 digests; {} cannot be signed in the bundle \
-                 format",
-                subject.image,
-                subject.descriptor.digest
-            );
-        }
-    }
     let created = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -328,8 +327,8 @@ async fn store_bundles(
     let empty = Bytes::from_static(b"{}");
     let empty_descriptor =
         Descriptor::new(media_type::OCI_EMPTY, Algorithm::Sha256.digest(&empty), 2);
-    let pushes = subjects.iter().map(|subject| {
-        let envelope = Envelope::sign(dsse::IN_TOTO_PAYLOAD_TYPE, statement(subject), &signer.key);
+    let pushes = subjects.iter().zip(statements).map(|(subject, statement)| {
+        let envelope = Envelope::sign(dsse::IN_TOTO_PAYLOAD_TYPE, statement, &signer.key);
         let (empty, empty_descriptor, created) = (&empty, &empty_descriptor, &created);
         async move {
             let bundle = Bytes::from(bundle::dsse_bundle(&envelope?, &signer.public));

@@ -3,12 +3,20 @@
 //! and any other artifact), from `COSIGN_REPOSITORY` when set.
 
 use hallmark_cosign::attachment::{self, Attachment};
+use hallmark_oci::Algorithm;
 use hallmark_signature::cosign::attached_layers;
 use serde_json::json;
 use tracing::Instrument;
 
 use super::{attachment_target, image_refs, registries};
 use crate::target::{ClientArgs, Output, print_json, small_runtime};
+
+/// The attachments `cosign tree` lists, in its order.
+const ALL_KINDS: [Attachment; 3] = [
+    Attachment::Attestations,
+    Attachment::Signatures,
+    Attachment::Sbom,
+];
 
 /// Flags of `cosign tree`.
 #[derive(Debug, clap::Args)]
@@ -36,14 +44,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let descriptor = super::resolve(&client, image, false).await?;
             let target = attachment_target(&client, image)?;
             let mut attachments = Vec::new();
-            for kind in [
-                Attachment::Attestations,
-                Attachment::Signatures,
-                Attachment::Sbom,
-            ] {
+            // cosign names attachment tags for sha256 images only; others have referrers.
+            let kinds = match descriptor.digest.algorithm() {
+                Algorithm::Sha256 => &ALL_KINDS[..],
+                _ => &[],
+            };
+            for &kind in kinds {
+                let tag = kind.tag(&descriptor.digest)?;
                 let layers = attached_layers(&target, &descriptor.digest, kind).await?;
                 if !layers.is_empty() {
-                    attachments.push((kind, layers));
+                    attachments.push((kind, tag, layers));
                 }
             }
             let (referrers, _) = target.referrers(&descriptor.digest, None).await?;
@@ -56,10 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.output == Output::Json {
         let attached: Vec<_> = attachments
             .iter()
-            .map(|(kind, layers)| {
+            .map(|(kind, tag, layers)| {
                 json!({
                     "kind": kind.suffix(),
-                    "tag": format!("{repo}:{}", kind.tag(&digest)),
+                    "tag": format!("{repo}:{tag}"),
                     "layers": layers,
                 })
             })
@@ -74,13 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if attachments.is_empty() && referrers.is_empty() {
         println!("(none)");
     }
-    for (kind, layers) in &attachments {
+    for (kind, tag, layers) in &attachments {
         let title = match kind {
             Attachment::Attestations => "Attestations",
             Attachment::Signatures => "Signatures",
             Attachment::Sbom => "SBOMs",
         };
-        println!("└── {title} for an image tag: {repo}:{}", kind.tag(&digest));
+        println!("└── {title} for an image tag: {repo}:{tag}");
         for (i, layer) in layers.iter().enumerate() {
             let branch = if i + 1 == layers.len() {
                 "└──"

@@ -60,6 +60,21 @@ pub struct VerificationFlags {
     /// Keyless: the OIDC issuer to require (unsupported).
     #[arg(long, value_name = "ISSUER")]
     certificate_oidc_issuer: Option<String>,
+    /// Keyless: a pattern the certificate identity must match (unsupported).
+    #[arg(long, value_name = "REGEXP")]
+    certificate_identity_regexp: Option<String>,
+    /// Keyless: a pattern the OIDC issuer must match (unsupported).
+    #[arg(long, value_name = "REGEXP")]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// A signing certificate to verify with (unsupported: Hallmark verifies with --key).
+    #[arg(long, value_name = "FILE")]
+    certificate: Option<PathBuf>,
+    /// The chain of --certificate (unsupported).
+    #[arg(long, value_name = "FILE")]
+    certificate_chain: Option<PathBuf>,
+    /// A sigstore trusted root (Fulcio, Rekor, TSA keys) to verify against (unsupported).
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
     /// `json` (cosign's output: the verified payloads) or `text`.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Json)]
     output: Output,
@@ -104,8 +119,20 @@ impl VerificationFlags {
                 "--rekor-url (transparency log verification)",
             ),
             (
-                self.certificate_identity.is_some() || self.certificate_oidc_issuer.is_some(),
-                "--certificate-identity/--certificate-oidc-issuer (keyless verification)",
+                self.certificate_identity.is_some()
+                    || self.certificate_oidc_issuer.is_some()
+                    || self.certificate_identity_regexp.is_some()
+                    || self.certificate_oidc_issuer_regexp.is_some(),
+                "--certificate-identity[-regexp]/--certificate-oidc-issuer[-regexp] \
+                 (keyless verification)",
+            ),
+            (
+                self.certificate.is_some() || self.certificate_chain.is_some(),
+                "--certificate/--certificate-chain (certificate verification)",
+            ),
+            (
+                self.trusted_root.is_some(),
+                "--trusted-root (Fulcio, Rekor and TSA verification)",
             ),
         ];
         if let Some((_, what)) = asked.iter().find(|(set, _)| *set) {
@@ -281,7 +308,7 @@ async fn check_attachment(
         Wanted::Signatures { .. } => Attachment::Signatures,
         Wanted::Attestations { .. } => Attachment::Attestations,
     };
-    let tag = kind.tag(&image.digest);
+    let tag = kind.tag(&image.digest)?;
     for layer in attached_layers(target, &image.digest, kind).await? {
         let source = format!("{}:{tag} layer {}", target.describe(), layer.digest);
         let content = match layer_content(target, &layer).await {

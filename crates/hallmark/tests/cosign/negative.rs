@@ -111,6 +111,24 @@ const CASES: &[(&str, Build, Attachment, &[&str], &str)] = &[
         "annotation \"team\" is absent, expected \"blue\"",
     ),
     (
+        "annotation_of_another_json_type",
+        |c| {
+            let text = serde_json::json!({
+                "critical": {
+                    "identity": { "docker-reference": c.repository },
+                    "image": { "docker-manifest-digest": c.digest.as_str() },
+                    "type": simple_signing::SIGNATURE_TYPE,
+                },
+                "optional": { "build": 7 },
+            })
+            .to_string();
+            c.signed(text.into_bytes())
+        },
+        Attachment::Signatures,
+        &["-a", "build=7"],
+        "annotation \"build\" is 7 (not a string), expected \"7\"",
+    ),
+    (
         "wrong_layer_media_type",
         |c| {
             let l = c.signed(c.payload(&c.digest, &[]));
@@ -204,7 +222,8 @@ fn put_attachment(host: &str, repo: &str, digest: &Digest, kind: Attachment, lay
         let r = http.post(&url).body(blob).send().expect(&url);
         assert_eq!(r.status(), 201, "{url}");
     }
-    let url = format!("http://{host}/v2/{repo}/manifests/{}", kind.tag(digest));
+    let tag = kind.tag(digest).expect("sha256 tag");
+    let url = format!("http://{host}/v2/{repo}/manifests/{tag}");
     let r = http
         .put(&url)
         .header("content-type", hallmark_oci::media_type::OCI_MANIFEST)
@@ -289,6 +308,9 @@ fn wrong_key_no_signature_and_unusable_key_files_are_refused() {
     for flags in [
         &["--rekor-url", "https://rekor.example"][..],
         &["--certificate-identity", "me@example.com"][..],
+        &["--certificate-identity-regexp", ".*"][..],
+        &["--certificate", "cert.pem"][..],
+        &["--trusted-root", "trusted_root.json"][..],
     ] {
         let mut args = vec!["cosign", "verify", "--key", "k.pub"];
         args.extend_from_slice(flags);
@@ -308,4 +330,20 @@ fn wrong_key_no_signature_and_unusable_key_files_are_refused() {
         2,
     );
     assert!(err.contains("unsupported"), "{err}");
+
+    // annotations_in_a_bundle: a bundle's statement has no place for -a; refused, not dropped.
+    let err = s.fails_with(
+        &[
+            "cosign",
+            "sign",
+            "--key",
+            "k.key",
+            "--new-bundle-format",
+            "-a",
+            "team=red",
+            &image,
+        ],
+        2,
+    );
+    assert!(err.contains("drop -a or --new-bundle-format"), "{err}");
 }
