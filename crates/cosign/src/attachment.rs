@@ -122,7 +122,10 @@ pub fn build(layers: &[Descriptor]) -> (Vec<u8>, Vec<u8>) {
     let config = GoConfig {
         architecture: "",
         created: ZERO_TIME,
-        history: layers.iter().map(|_| GoHistory { created: ZERO_TIME }).collect(),
+        history: layers
+            .iter()
+            .map(|_| GoHistory { created: ZERO_TIME })
+            .collect(),
         os: "",
         rootfs: GoRootFs {
             kind: "layers",
@@ -266,7 +269,11 @@ mod tests {
     #[test]
     fn built_attachments_are_written_in_go_containerregistry_field_order() {
         let annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), "c2ln".to_owned())]);
-        let layer = Layer::new(crate::simple_signing::MEDIA_TYPE, b"p".to_vec(), annotations);
+        let layer = Layer::new(
+            crate::simple_signing::MEDIA_TYPE,
+            b"p".to_vec(),
+            annotations,
+        );
         let (config, manifest) = build(std::slice::from_ref(&layer.descriptor));
         let d = layer.descriptor.digest.as_str();
         let expected_config = format!(

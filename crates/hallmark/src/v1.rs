@@ -18,7 +18,7 @@ use anyhow::Context;
 use hallmark_client::Target;
 use hallmark_oci::ImageRef;
 use hallmark_trust::ConfigDir;
-use hallmark_tuf::{Gun, KeyId, RootPin, TrustDir, Verified};
+use hallmark_tuf::{Gun, KeyId, RoleName, RootPin, TrustDir, Verified};
 use hallmark_v1::migrate::{self, Format, Outcome, Plan, TagReport};
 use hallmark_v1::source::{Source, StateDir, load_verified};
 use hallmark_x509::Certificate;
@@ -342,32 +342,45 @@ fn show(
     Ok(())
 }
 
-/// Every verified role: name, version, expiry and the key IDs of its signatures.
+/// Every verified role: name, version, expiry and the key IDs whose signatures verified and
+/// counted toward its threshold (not every signature the file carries).
 fn roles(v: &Verified) -> Vec<Value> {
     let expires = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    let ids = |s: &[hallmark_tuf::signed::Signature]| {
-        s.iter()
-            .map(|s| s.key_id.get(..12).unwrap_or(&s.key_id).to_owned())
+    let ids = |role: &RoleName| {
+        v.signed_by(role)
+            .iter()
+            .map(|id| id.get(..12).unwrap_or(id).to_owned())
             .collect::<Vec<_>>()
             .join(",")
     };
+    let role = |name: RoleName, version: u64, expiry: OffsetDateTime| {
+        json!({"role": name.as_str(), "version": version, "expires": expires(expiry),
+            "signedBy": ids(&name)})
+    };
     let mut out = vec![
-        json!({"role": "root", "version": v.root.signed.version,
-            "expires": expires(v.root.signed.expires), "signedBy": ids(&v.root.signatures)}),
-        json!({"role": "targets", "version": v.targets.signed.version,
-            "expires": expires(v.targets.signed.expires), "signedBy": ids(&v.targets.signatures)}),
-        json!({"role": "snapshot", "version": v.snapshot.signed.version,
-            "expires": expires(v.snapshot.signed.expires),
-            "signedBy": ids(&v.snapshot.signatures)}),
-        json!({"role": "timestamp", "version": v.timestamp.signed.version,
-            "expires": expires(v.timestamp.signed.expires),
-            "signedBy": ids(&v.timestamp.signatures)}),
+        role(
+            RoleName::root(),
+            v.root.signed.version,
+            v.root.signed.expires,
+        ),
+        role(
+            RoleName::targets(),
+            v.targets.signed.version,
+            v.targets.signed.expires,
+        ),
+        role(
+            RoleName::snapshot(),
+            v.snapshot.signed.version,
+            v.snapshot.signed.expires,
+        ),
+        role(
+            RoleName::timestamp(),
+            v.timestamp.signed.version,
+            v.timestamp.signed.expires,
+        ),
     ];
     for (name, file) in &v.delegations {
-        out.push(
-            json!({"role": name.as_str(), "version": file.signed.version,
-            "expires": expires(file.signed.expires), "signedBy": ids(&file.signatures)}),
-        );
+        out.push(role(name.clone(), file.signed.version, file.signed.expires));
     }
     out
 }

@@ -2,8 +2,9 @@
 //!
 //! Notary signs the output of `docker/go/canonical/json` (`MarshalCanonical`) and verifies by
 //! decoding `signed` into a generic value and encoding it again (`tuf/signed/verify.go`). That
-//! encoder sorts object keys byte-wise, writes no whitespace, escapes only `"` and `\` in
-//! strings (every other byte, control characters included, is written as it is), and accepts
+//! encoder sorts object keys byte-wise, writes no whitespace, escapes `"` and `\` in strings
+//! and, as Go's `encoding/json` it is forked from, U+2028 and U+2029 as `\u2028` and `\u2029`
+//! (every other character, control characters included, is written as it is), and accepts
 //! only integral numbers. Go decodes numbers into `float64`, so integers beyond 2^53 cannot
 //! round-trip; they are refused here rather than silently changed.
 //!
@@ -99,11 +100,18 @@ fn write_number(out: &mut Vec<u8>, number: &serde_json::Number) -> Result<(), Ca
 
 fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    for &byte in s.as_bytes() {
-        if byte == b'"' || byte == b'\\' {
-            out.push(b'\\');
+    let mut buf = [0; 4];
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push(b'\\');
+                out.push(c as u8);
+            }
+            // `encodeState.string` of docker/go escapes the two JavaScript line terminators.
+            '\u{2028}' => out.extend_from_slice(b"\\u2028"),
+            '\u{2029}' => out.extend_from_slice(b"\\u2029"),
+            _ => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
         }
-        out.push(byte);
     }
     out.push(b'"');
 }
@@ -129,9 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn only_quote_and_backslash_are_escaped() {
-        let value = json!("a\"b\\c\nd\u{1}<&>\u{2028}é");
-        assert_eq!(canonical(value), "\"a\\\"b\\\\c\nd\u{1}<&>\u{2028}é\"");
+    fn only_quote_backslash_and_line_separators_are_escaped() {
+        let value = json!("a\"b\\c\nd\u{1}<&>é\u{2027}\u{202a}");
+        assert_eq!(
+            canonical(value),
+            "\"a\\\"b\\\\c\nd\u{1}<&>é\u{2027}\u{202a}\""
+        );
+    }
+
+    #[test]
+    fn line_and_paragraph_separators_are_escaped_as_docker_go_does() {
+        let value = json!({"a\u{2028}": "x\u{2029}y\u{2028}"});
+        assert_eq!(canonical(value), r#"{"a\u2028":"x\u2029y\u2028"}"#);
     }
 
     #[test]

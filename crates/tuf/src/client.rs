@@ -68,6 +68,55 @@ pub struct TrustedState {
     pub delegation_versions: BTreeMap<RoleName, u64>,
 }
 
+impl TrustedState {
+    /// Combines two states kept for one repository (the one an update proved and the one
+    /// stored, perhaps by a concurrent run) so that no rollback floor is lowered: the newer
+    /// root (by version; `self`'s on a tie), the higher targets version, and for every
+    /// delegation either state names, the higher version. Timestamp and snapshot take the
+    /// higher version too, unless the two roots give that role different keys: then the
+    /// newer root's state decides, as a key rotation resets the floor (TUF 1.0 §5.3.11).
+    ///
+    /// Fails when a root of either state does not parse.
+    pub fn merge(&self, other: &TrustedState) -> Result<TrustedState, Error> {
+        let parse =
+            |state: &TrustedState| state.root.as_deref().map(Signed::<Root>::parse).transpose();
+        let (mine, theirs) = (parse(self)?, parse(other)?);
+        let version = |root: &Option<Signed<Root>>| root.as_ref().map(|r| r.signed.version);
+        let (newer, older, newer_root, older_root) = if version(&theirs) > version(&mine) {
+            (other, self, theirs, mine)
+        } else {
+            (self, other, mine, theirs)
+        };
+        let role_floor = |pick: fn(&Root) -> &RoleKeys, floor: fn(&TrustedState) -> u64| {
+            let same_keys = match (&newer_root, &older_root) {
+                (Some(new), Some(old)) => same_key_ids(pick(&old.signed), pick(&new.signed)),
+                _ => true,
+            };
+            if same_keys {
+                floor(newer).max(floor(older))
+            } else {
+                floor(newer)
+            }
+        };
+        let mut delegation_versions = older.delegation_versions.clone();
+        for (role, &version) in &newer.delegation_versions {
+            let kept = delegation_versions.entry(role.clone()).or_insert(version);
+            *kept = (*kept).max(version);
+        }
+        Ok(TrustedState {
+            root: newer.root.clone().or_else(|| older.root.clone()),
+            timestamp_version: role_floor(|r| &r.roles.timestamp, |s| s.timestamp_version),
+            snapshot_version: role_floor(|r| &r.roles.snapshot, |s| s.snapshot_version),
+            targets_version: newer.targets_version.max(older.targets_version),
+            delegation_versions,
+        })
+    }
+}
+
+/// The most root versions one update rotates through (python-tuf's `max_root_rotations`):
+/// bounds the `<n>.root.json` files a server can make a client fetch and check.
+pub const MAX_ROOT_ROTATIONS: u64 = 32;
+
 /// A target signed by a verified role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedTarget {
@@ -102,6 +151,9 @@ pub struct Verified {
     pub delegations: BTreeMap<RoleName, Signed<Targets>>,
     /// Every signed target, by role: `targets` first, then delegations breadth first.
     pub signed_targets: Vec<SignedTarget>,
+    /// For every verified role, the key IDs whose signatures verified and counted toward its
+    /// threshold, in file order: never a key whose signature failed or was counted already.
+    pub signed_by: BTreeMap<RoleName, Vec<String>>,
 }
 
 /// The roles `docker pull` accepts, in priority order (`GetTargetByName(tag,
@@ -125,7 +177,14 @@ impl Verified {
         out
     }
 
-    /// The state to keep for the next update's rollback checks.
+    /// The key IDs whose signatures counted for `role` (empty for a role not verified).
+    pub fn signed_by(&self, role: &RoleName) -> &[String] {
+        self.signed_by.get(role).map_or(&[], Vec::as_slice)
+    }
+
+    /// What this update proved, for the next update's rollback checks: only the delegations
+    /// verified in this run. Merge it into the state kept before ([`TrustedState::merge`])
+    /// rather than replacing that, or a run whose snapshot omits a delegation drops its floor.
     pub fn trusted_state(&self) -> TrustedState {
         TrustedState {
             root: Some(self.root.bytes().to_vec()),
@@ -154,9 +213,13 @@ pub struct Verifier<'a> {
     pub now: OffsetDateTime,
 }
 
-/// The root chosen and which trusted versions still apply under it.
+/// A verified file and the key IDs whose signatures counted toward its threshold.
+type Counted<T> = (Signed<T>, Vec<String>);
+
+/// The root chosen, the key IDs that signed it, and which trusted versions still apply.
 struct RootOutcome {
     root: Signed<Root>,
+    signed_by: Vec<String>,
     timestamp_floor: u64,
     snapshot_floor: u64,
 }
@@ -166,13 +229,20 @@ impl Verifier<'_> {
     pub fn verify(&self, files: &RepositoryFiles) -> Result<Verified, Error> {
         let RootOutcome {
             root,
+            signed_by: root_signers,
             timestamp_floor,
             snapshot_floor,
         } = self.update_root(files)?;
-        let timestamp = self.update_timestamp(&root.signed, files, timestamp_floor)?;
-        let snapshot = self.update_snapshot(&root, &timestamp.signed, files, snapshot_floor)?;
-        let targets = self.update_targets(&root.signed, &snapshot.signed, files)?;
-        let delegations = self.update_delegations(&snapshot.signed, &targets, files)?;
+        let mut signed_by = BTreeMap::from([(RoleName::root(), root_signers)]);
+        let (timestamp, signers) = self.update_timestamp(&root.signed, files, timestamp_floor)?;
+        signed_by.insert(RoleName::timestamp(), signers);
+        let (snapshot, signers) =
+            self.update_snapshot(&root, &timestamp.signed, files, snapshot_floor)?;
+        signed_by.insert(RoleName::snapshot(), signers);
+        let (targets, signers) = self.update_targets(&root.signed, &snapshot.signed, files)?;
+        signed_by.insert(RoleName::targets(), signers);
+        let delegations =
+            self.update_delegations(&snapshot.signed, &targets, files, &mut signed_by)?;
         let signed_targets = signed_targets(&targets, &delegations);
         debug!(gun = %self.gun, targets = signed_targets.len(), "notary metadata verified");
         Ok(Verified {
@@ -182,6 +252,7 @@ impl Verifier<'_> {
             targets,
             delegations,
             signed_targets,
+            signed_by,
         })
     }
 
@@ -193,11 +264,12 @@ impl Verifier<'_> {
         // must be signed by a threshold of its own valid root certificates, which must match
         // the pin if there is one. Stops a substituted root when a pin is given.
         let Some(trusted_bytes) = &self.trusted.root else {
-            self.check_root_self(&newest)?;
+            let tally = self.check_root_self(&newest)?;
             self.check_unexpired(&newest)?;
             debug!(version = newest.signed.version, "root trusted on first use");
             return Ok(RootOutcome {
                 root: newest,
+                signed_by: tally.counted,
                 timestamp_floor: self.trusted.timestamp_version,
                 snapshot_floor: self.trusted.snapshot_version,
             });
@@ -214,10 +286,20 @@ impl Verifier<'_> {
             });
         }
 
+        // At most MAX_ROOT_ROTATIONS versions per update (python-tuf's max_root_rotations):
+        // bounds what a server can make the client fetch and check by claiming a huge version.
+        if to - from > MAX_ROOT_ROTATIONS {
+            return Err(Error::TooManyRootRotations {
+                trusted: from,
+                newest: to,
+                cap: MAX_ROOT_ROTATIONS,
+            });
+        }
+
         // §5.3.4, root rotation: each version from the trusted one up must be signed by a
         // threshold of the previous root's keys and of its own. Stops an attacker holding
         // only new keys (or only old ones) from replacing the root.
-        self.walk_roots(files, &trusted, &newest)?;
+        let tally = self.walk_roots(files, &trusted, &newest)?;
 
         // §5.3.10, freeze: only the final root must be unexpired.
         self.check_unexpired(&newest)?;
@@ -234,34 +316,32 @@ impl Verifier<'_> {
         debug!(from, to, "root updated");
         Ok(RootOutcome {
             root: newest,
+            signed_by: tally.counted,
             timestamp_floor,
             snapshot_floor,
         })
     }
 
     /// Checks every rotation from `trusted` to `newest`, through `<n>.root.json` files; a
-    /// root of the same version is checked against the trusted one the same way.
+    /// root of the same version is checked against the trusted one the same way. Returns
+    /// the tally of `newest` against its own keys.
     fn walk_roots(
         &self,
         files: &RepositoryFiles,
         trusted: &Signed<Root>,
         newest: &Signed<Root>,
-    ) -> Result<(), Error> {
+    ) -> Result<SignatureTally, Error> {
         let (from, to) = (trusted.signed.version, newest.signed.version);
         if from == to {
             return self.check_rotation(trusted, newest);
         }
         let mut current = trusted.clone();
-        for version in from.saturating_add(1)..=to {
-            let next = if version == to {
-                newest.clone()
-            } else {
-                self.versioned_root(files, version)?
-            };
+        for version in from.saturating_add(1)..to {
+            let next = self.versioned_root(files, version)?;
             self.check_rotation(&current, &next)?;
             current = next;
         }
-        Ok(())
+        self.check_rotation(&current, newest)
     }
 
     fn versioned_root(&self, files: &RepositoryFiles, version: u64) -> Result<Signed<Root>, Error> {
@@ -280,12 +360,13 @@ impl Verifier<'_> {
     }
 
     /// `next` is signed by a threshold of `previous`'s root certificates (whose common name
-    /// must still be the GUN; their expiry is not checked, as Notary does not) and by its own.
+    /// must still be the GUN; their expiry is not checked, as Notary does not) and by its own;
+    /// returns the tally against its own keys.
     pub(crate) fn check_rotation(
         &self,
         previous: &Signed<Root>,
         next: &Signed<Root>,
-    ) -> Result<(), Error> {
+    ) -> Result<SignatureTally, Error> {
         let old = &previous.signed;
         let role = &old.roles.root;
         let tally = next.tally(role.threshold, |key_id| {
@@ -305,7 +386,7 @@ impl Verifier<'_> {
 
     /// A root is signed by a threshold of its own usable root keys: leaf certificates
     /// naming the GUN, valid now, and matching the pin (`trustpinning.ValidateRoot`).
-    pub(crate) fn check_root_self(&self, root: &Signed<Root>) -> Result<(), Error> {
+    pub(crate) fn check_root_self(&self, root: &Signed<Root>) -> Result<SignatureTally, Error> {
         let signed = &root.signed;
         let role = &signed.roles.root;
         let tofu = matches!(self.pin, RootPin::TrustOnFirstUse);
@@ -367,11 +448,11 @@ impl Verifier<'_> {
         root: &Root,
         files: &RepositoryFiles,
         floor: u64,
-    ) -> Result<Signed<Timestamp>, Error> {
+    ) -> Result<Counted<Timestamp>, Error> {
         let timestamp = Signed::<Timestamp>::parse(&files.timestamp)?;
 
         // §5.4.2: a threshold of the timestamp keys root names (arbitrary software attack).
-        check_role_signatures(&timestamp, &root.roles.timestamp, &root.keys)?;
+        let tally = check_role_signatures(&timestamp, &root.roles.timestamp, &root.keys)?;
 
         // §5.4.3, rollback: not older than the timestamp trusted before.
         check_version(&timestamp, floor)?;
@@ -380,7 +461,7 @@ impl Verifier<'_> {
         // is noticed within two weeks.
         self.check_unexpired(&timestamp)?;
         debug!(version = timestamp.signed.version, "timestamp verified");
-        Ok(timestamp)
+        Ok((timestamp, tally.counted))
     }
 
     /// TUF §5.5: the snapshot the timestamp names.
@@ -390,7 +471,7 @@ impl Verifier<'_> {
         timestamp: &Timestamp,
         files: &RepositoryFiles,
         floor: u64,
-    ) -> Result<Signed<Snapshot>, Error> {
+    ) -> Result<Counted<Snapshot>, Error> {
         // §5.5.2, mix-and-match: the bytes are the ones the timestamp hashes.
         let by = RoleName::timestamp();
         timestamp
@@ -400,7 +481,7 @@ impl Verifier<'_> {
 
         // §5.5.3: a threshold of the snapshot keys.
         let keys = &root.signed.keys;
-        check_role_signatures(&snapshot, &root.signed.roles.snapshot, keys)?;
+        let tally = check_role_signatures(&snapshot, &root.signed.roles.snapshot, keys)?;
 
         // §5.5.4, rollback; §5.5.6, freeze.
         check_version(&snapshot, floor)?;
@@ -413,7 +494,7 @@ impl Verifier<'_> {
             meta.check(root.bytes(), &RoleName::root(), &RoleName::snapshot())?;
         }
         debug!(version = snapshot.signed.version, "snapshot verified");
-        Ok(snapshot)
+        Ok((snapshot, tally.counted))
     }
 
     /// TUF §5.6: the top-level targets.
@@ -422,18 +503,18 @@ impl Verifier<'_> {
         root: &Root,
         snapshot: &Snapshot,
         files: &RepositoryFiles,
-    ) -> Result<Signed<Targets>, Error> {
+    ) -> Result<Counted<Targets>, Error> {
         // §5.6.2, mix-and-match: the bytes are the ones the snapshot hashes.
         let role = RoleName::targets();
         snapshot_meta(snapshot, &role)?.check(&files.targets, &role, &RoleName::snapshot())?;
         let targets = Signed::<Targets>::parse(&files.targets)?;
 
         // §5.6.3: a threshold of the targets keys; §5.6.4, rollback; §5.6.5, freeze.
-        check_role_signatures(&targets, &root.roles.targets, &root.keys)?;
+        let tally = check_role_signatures(&targets, &root.roles.targets, &root.keys)?;
         check_version(&targets, self.trusted.targets_version)?;
         self.check_unexpired(&targets)?;
         debug!(version = targets.signed.version, "targets verified");
-        Ok(targets)
+        Ok((targets, tally.counted))
     }
 
     /// TUF §5.6.7: delegated roles, breadth first from `targets`, a level at a time so that
@@ -444,6 +525,7 @@ impl Verifier<'_> {
         snapshot: &Snapshot,
         targets: &Signed<Targets>,
         files: &RepositoryFiles,
+        signed_by: &mut BTreeMap<RoleName, Vec<String>>,
     ) -> Result<BTreeMap<RoleName, Signed<Targets>>, Error> {
         let mut done = BTreeMap::new();
         let mut level = vec![(targets.clone(), vec![String::new()])];
@@ -455,11 +537,12 @@ impl Verifier<'_> {
                     if seen || done.contains_key(&role.name) {
                         continue;
                     }
-                    let Some(file) =
+                    let Some((file, signers)) =
                         self.update_delegation(snapshot, role, &parent.signed, files)?
                     else {
                         continue;
                     };
+                    signed_by.insert(role.name.clone(), signers);
                     // §5.6.7.2: a delegation is trusted only for its paths, narrowed by its
                     // parent's (`DelegationRole.Restrict`); a target outside them is refused.
                     let paths = restrict_paths(parent_paths, &role.paths);
@@ -489,7 +572,7 @@ impl Verifier<'_> {
         role: &DelegatedRole,
         parent: &Targets,
         files: &RepositoryFiles,
-    ) -> Result<Option<Signed<Targets>>, Error> {
+    ) -> Result<Option<Counted<Targets>>, Error> {
         let Some(meta) = snapshot.meta_for(&role.name) else {
             debug!(role = %role.name, "delegation not in snapshot; skipped");
             return Ok(None);
@@ -507,12 +590,12 @@ impl Verifier<'_> {
 
         // §5.6.7.2 / §5.6.3: a threshold of the keys the parent gives the role;
         // §5.6.4, rollback; §5.6.5, freeze.
-        check_role_signatures(&file, &role.keys, &parent.delegations.keys)?;
+        let tally = check_role_signatures(&file, &role.keys, &parent.delegations.keys)?;
         let floor = self.trusted.delegation_versions.get(&role.name);
         check_version(&file, floor.copied().unwrap_or(0))?;
         self.check_unexpired(&file)?;
         debug!(role = %role.name, version = file.signed.version, "delegation verified");
-        Ok(Some(file))
+        Ok(Some((file, tally.counted)))
     }
 
     pub(crate) fn check_unexpired<T: Metadata>(&self, file: &Signed<T>) -> Result<(), Error> {
@@ -530,23 +613,29 @@ impl Verifier<'_> {
 
 /// The trusted version of a role, or 0 when the new root gave it other keys.
 fn floor(old: &RoleKeys, new: &RoleKeys, trusted: u64) -> u64 {
-    let old_ids: BTreeSet<&String> = old.key_ids.iter().collect();
-    let new_ids: BTreeSet<&String> = new.key_ids.iter().collect();
-    if old_ids == new_ids { trusted } else { 0 }
+    if same_key_ids(old, new) { trusted } else { 0 }
 }
 
+fn same_key_ids(old: &RoleKeys, new: &RoleKeys) -> bool {
+    let old_ids: BTreeSet<&String> = old.key_ids.iter().collect();
+    let new_ids: BTreeSet<&String> = new.key_ids.iter().collect();
+    old_ids == new_ids
+}
+
+/// A threshold of `role`'s keys out of `keys` signed `file`; the tally, whose `counted` are
+/// the key IDs that did.
 pub(crate) fn check_role_signatures<T: Metadata>(
     file: &Signed<T>,
     role: &RoleKeys,
     keys: &BTreeMap<String, PublicKey>,
-) -> Result<(), Error> {
+) -> Result<SignatureTally, Error> {
     let tally = file.tally(role.threshold, |key_id| role.lookup(keys, key_id));
     threshold_met(file.role().clone(), tally)
 }
 
-fn threshold_met(role: RoleName, tally: SignatureTally) -> Result<(), Error> {
+fn threshold_met(role: RoleName, tally: SignatureTally) -> Result<SignatureTally, Error> {
     if tally.valid >= tally.threshold as usize {
-        Ok(())
+        Ok(tally)
     } else {
         Err(Error::ThresholdNotMet { role, tally })
     }

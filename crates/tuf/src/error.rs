@@ -65,7 +65,8 @@ pub enum Rejection {
     UnsupportedMethod(String),
     /// The signature does not verify over the canonical `signed` bytes.
     BadSignature,
-    /// Another signature by the same key was already counted.
+    /// Another signature by the same key was already counted (under this key ID or another
+    /// ID of the same key).
     DuplicateKey,
     /// A root key that Notary would not trust for this repository.
     UnusableRootKey(RootKeyProblem),
@@ -94,7 +95,7 @@ pub enum RootKeyProblem {
     NotCertificate,
     /// The key's first certificate is a CA certificate, not a leaf.
     CaCertificate,
-    /// The certificate's common name is not the GUN (or a `prefix*` matching it).
+    /// The certificate's common name is not exactly the GUN (no `prefix*` wildcards).
     CommonNameMismatch {
         /// The certificate's common name.
         common_name: String,
@@ -143,6 +144,8 @@ pub struct SignatureTally {
     pub valid: usize,
     /// How many were needed.
     pub threshold: u32,
+    /// The key IDs whose signatures verified and counted, in file order (`valid` of them).
+    pub counted: Vec<String>,
     /// Every signature that did not count.
     pub rejected: Vec<RejectedSignature>,
 }
@@ -335,6 +338,24 @@ pub enum Error {
         expected: u64,
         /// The version inside.
         found: u64,
+    },
+    /// The newest root is more versions past the trusted one than one update rotates
+    /// through (python-tuf's `max_root_rotations`, 32): a server claiming a huge
+    /// version would otherwise make the client fetch and check every version in between.
+    #[error(
+        "root v{newest} is {} versions past the trusted root v{trusted}, more than the \
+         {cap} rotations one update follows; check the server, and if the repository really \
+         rotated its root that often, remove the trusted state to trust the newest root anew \
+         (with its root key pinned)",
+        newest.saturating_sub(*trusted)
+    )]
+    TooManyRootRotations {
+        /// The trusted root's version.
+        trusted: u64,
+        /// The newest root's version.
+        newest: u64,
+        /// The most rotations followed per update.
+        cap: u64,
     },
     /// A root between the trusted one and the newest is absent, so the chain is broken.
     #[error("{version}.root.json is needed to rotate to the newest root but is absent")]

@@ -18,13 +18,12 @@ impl Gun {
         &self.0
     }
 
-    /// Whether a root certificate's common name names this GUN: equal, or a `prefix*`
-    /// wildcard the GUN starts with (`trustpinning.MatchCNToGun`).
+    /// Whether a root certificate's common name names this GUN: exactly equal, as Notary's
+    /// `trustpinning.validRootLeafCerts` requires. A `prefix*` common name is no wildcard
+    /// here: Notary's `MatchCNToGun` wildcards apply to trust pinning configuration (keys of
+    /// `trust_pinning.certs`), which this verifier does not have, never to root certificates.
     pub fn matches_common_name(&self, common_name: &str) -> bool {
-        match common_name.strip_suffix('*') {
-            Some(prefix) => self.0.starts_with(prefix.trim_end_matches('*')),
-            None => common_name == self.0,
-        }
+        common_name == self.0
     }
 }
 
@@ -46,5 +45,27 @@ impl FromStr for Gun {
 impl fmt::Display for Gun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test inputs are literals
+
+    use super::*;
+
+    #[test]
+    fn root_common_name_must_equal_the_gun_exactly() {
+        let gun: Gun = "example.com/demo".parse().unwrap();
+        assert!(gun.matches_common_name("example.com/demo"));
+        for other in [
+            "example.com/*",
+            "example.com/demo*",
+            "*",
+            "example.com/dem",
+            "",
+        ] {
+            assert!(!gun.matches_common_name(other), "{other:?} matched");
+        }
     }
 }

@@ -302,6 +302,34 @@ impl PublicKey {
         }
     }
 
+    /// The key itself, whatever wraps it: equal for a plain `ecdsa`/`rsa` key and an `*-x509`
+    /// certificate of the same key, for a re-encoded certificate, and for an EC point written
+    /// compressed or uncompressed. Key IDs hash the wrapping, so one key can appear under
+    /// several IDs; a threshold counts each key once by this value.
+    pub fn material_id(&self) -> Vec<u8> {
+        match &self.material {
+            Material::Ec { spec, point } => {
+                // SEC 1: 04‖x‖y (or 06/07‖x‖y) uncompressed, 02/03‖x compressed; the
+                // curve, x and the parity of y name the point in every form.
+                let (x, odd) = match point.split_first() {
+                    Some((&prefix @ (0x02 | 0x03), x)) => (x, prefix & 1),
+                    Some((_, xy)) => {
+                        let (x, y) = xy.split_at(xy.len() / 2);
+                        (x, y.last().map_or(0, |b| b & 1))
+                    }
+                    None => (&[][..], 0),
+                };
+                let mut id = format!("ec:{spec:?}:{odd}:").into_bytes();
+                id.extend_from_slice(x);
+                id
+            }
+            // aws-lc-rs accepts only DER (minimal) `RSAPublicKey` encodings, so equal keys
+            // that verify have equal bytes.
+            Material::Rsa { pkcs1 } => [b"rsa:".as_slice(), pkcs1].concat(),
+            Material::Ed25519(raw) => [b"ed25519:".as_slice(), raw].concat(),
+        }
+    }
+
     /// Verifies `signature` over `message` with `method`, as Notary's verifiers do.
     pub fn verify(
         &self,

@@ -205,24 +205,36 @@ impl<T: Metadata> Signed<T> {
     }
 
     /// Counts the signatures made by keys that `lookup` accepts, each key once
-    /// (`signed.VerifySignatures`).
+    /// (`signed.VerifySignatures`): once per key ID, and once per key however many IDs it is
+    /// listed under (a plain key and a certificate of it, or two encodings of a certificate),
+    /// so that one key cannot meet a threshold of two.
     pub fn tally<'k>(
         &self,
         threshold: u32,
         lookup: impl Fn(&str) -> Result<&'k PublicKey, Rejection>,
     ) -> SignatureTally {
-        let mut valid = HashSet::new();
+        let mut ids = HashSet::new();
+        let mut materials = HashSet::new();
+        let mut counted = Vec::new();
         let mut rejected = Vec::new();
         for signature in &self.signatures {
-            let outcome = if valid.contains(&signature.key_id) {
+            let outcome = if ids.contains(&signature.key_id) {
                 Err(Rejection::DuplicateKey)
             } else {
-                lookup(&signature.key_id)
-                    .and_then(|key| key.verify(&signature.method, &self.canonical, &signature.sig))
+                lookup(&signature.key_id).and_then(|key| {
+                    let material = key.material_id();
+                    if materials.contains(&material) {
+                        return Err(Rejection::DuplicateKey);
+                    }
+                    key.verify(&signature.method, &self.canonical, &signature.sig)?;
+                    Ok(material)
+                })
             };
             match outcome {
-                Ok(()) => {
-                    valid.insert(signature.key_id.clone());
+                Ok(material) => {
+                    ids.insert(signature.key_id.clone());
+                    materials.insert(material);
+                    counted.push(signature.key_id.clone());
                 }
                 Err(rejection) => rejected.push(RejectedSignature {
                     key_id: signature.key_id.clone(),
@@ -231,8 +243,9 @@ impl<T: Metadata> Signed<T> {
             }
         }
         SignatureTally {
-            valid: valid.len(),
+            valid: counted.len(),
             threshold,
+            counted,
             rejected,
         }
     }

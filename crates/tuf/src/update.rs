@@ -49,7 +49,7 @@ impl UpdateCheck<'_> {
             // §5.3.4: rotation needs the old keys as well as the new.
             Some(previous) => verifier.check_rotation(previous, root)?,
             None => verifier.check_root_self(root)?,
-        }
+        };
         // §5.3.10, freeze: an expired root would be refused by every client.
         verifier.check_unexpired(root)
     }

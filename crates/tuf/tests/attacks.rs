@@ -13,11 +13,12 @@ use std::path::Path;
 use common::{
     Fixture, GUN, TestKey, cache_files, read, replace, rfc3339, sign, vector_time, vectors,
 };
+use hallmark_tuf::client::MAX_ROOT_ROTATIONS;
 use hallmark_tuf::{
-    Error, Gun, KeyType, Rejection, RepositoryFiles, RootKeyProblem, RootPin, SignatureTally,
-    TrustedState, Verifier,
+    Error, Gun, KeyType, Rejection, RepositoryFiles, RoleName, RootKeyProblem, RootPin,
+    SignatureTally, TrustedState, Verified, Verifier,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 fn verify(
@@ -25,6 +26,14 @@ fn verify(
     trusted: &TrustedState,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
+    verified(files, trusted, now).map(|_| ())
+}
+
+fn verified(
+    files: &RepositoryFiles,
+    trusted: &TrustedState,
+    now: OffsetDateTime,
+) -> Result<Verified, Error> {
     let gun: Gun = GUN.parse().unwrap();
     let verifier = Verifier {
         gun: &gun,
@@ -32,7 +41,7 @@ fn verify(
         trusted,
         now,
     };
-    verifier.verify(files).map(|_| ())
+    verifier.verify(files)
 }
 
 fn role(error: &Error) -> Option<&str> {
@@ -304,6 +313,16 @@ fn rotate_root(
     (fixture.files(), trusted)
 }
 
+/// Makes `key` the fixture's only root key.
+fn replace_root_key(fixture: &mut Fixture, key: std::rc::Rc<TestKey>) {
+    let old_id = fixture.root_key.id.clone();
+    let keys = fixture.root["keys"].as_object_mut().unwrap();
+    keys.remove(&old_id);
+    keys.insert(key.id.clone(), key.json());
+    fixture.root["roles"]["root"]["keyids"] = json!([key.id]);
+    fixture.signers.insert("root".into(), vec![key]);
+}
+
 fn new_root_key(fixture: &Fixture) -> std::rc::Rc<TestKey> {
     TestKey::ecdsa_x509(
         GUN,
@@ -507,6 +526,74 @@ const FRESH: &[FreshCase] = &[
         },
         check: |e| matches!(e, Error::MissingRootVersion { version: 2 }),
     },
+    FreshCase {
+        name: "root_rotation_beyond_the_cap",
+        setup: |f| {
+            let key = new_root_key(f);
+            let old = f.root_key.clone();
+            let (files, trusted) = rotate_root(f, &key, vec![old, key.clone()]);
+            // Root v34 over the trusted v1: 33 rotations, one more than the cap. No
+            // intermediate root is given: the cap is checked before any is looked for.
+            f.root["version"] = json!(1 + MAX_ROOT_ROTATIONS + 1);
+            let mut files = RepositoryFiles {
+                root: sign(&f.root, &f.signers["root"]),
+                ..files
+            };
+            f.reseal(&mut files);
+            (files, trusted)
+        },
+        check: |e| {
+            matches!(
+                e,
+                Error::TooManyRootRotations {
+                    trusted: 1,
+                    newest: 34,
+                    cap: 32
+                }
+            )
+        },
+    },
+    FreshCase {
+        name: "root_certificate_with_wildcard_common_name",
+        setup: |f| {
+            // Notary's validRootLeafCerts wants CN == GUN exactly; `prefix*` is no wildcard.
+            let key = TestKey::ecdsa_x509(
+                "example.com/*",
+                f.now - Duration::hours(1),
+                f.now + Duration::days(9),
+            );
+            replace_root_key(f, key);
+            fresh(f)
+        },
+        check: |e| {
+            let problem = RootKeyProblem::CommonNameMismatch {
+                common_name: "example.com/*".into(),
+            };
+            rejected(e, &Rejection::UnusableRootKey(problem)) && role(e) == Some("root")
+        },
+    },
+    FreshCase {
+        name: "one_key_counted_twice_under_two_key_ids",
+        setup: |f| {
+            // One key as an `ecdsa-x509` certificate and as the plain `ecdsa` key inside it:
+            // two key IDs, threshold 2, both signatures valid, but a single key.
+            let certificate = f.releases_key.clone();
+            let plain = certificate.plain_twin();
+            f.root["keys"][certificate.id.as_str()] = certificate.json();
+            f.root["keys"][plain.id.as_str()] = plain.json();
+            f.root["roles"]["targets"] =
+                json!({"keyids": [certificate.id, plain.id], "threshold": 2});
+            f.signers.insert("targets".into(), vec![certificate, plain]);
+            fresh(f)
+        },
+        check: |e| {
+            let once = |t: &SignatureTally| {
+                t.valid == 1 && t.threshold == 2 && t.has(&Rejection::DuplicateKey)
+            };
+            matches!(e, Error::ThresholdNotMet { tally, .. } if once(tally))
+                && role(e) == Some("targets")
+        },
+    },
 ];
 
 #[test]
@@ -561,4 +648,151 @@ fn root_rotation_signed_by_old_and_new_keys_verifies() {
     files.root = sign(&fixture.root, &fixture.signers["root"]);
     fixture.reseal(&mut files);
     verify(&files, &trusted, fixture.now).unwrap();
+}
+
+#[test]
+fn root_rotations_up_to_the_cap_are_followed() {
+    let mut fixture = Fixture::new();
+    let trusted = TrustedState {
+        root: Some(sign(&fixture.root, &fixture.signers["root"])),
+        ..Default::default()
+    };
+    let mut files = fixture.files();
+    let newest = 1 + MAX_ROOT_ROTATIONS;
+    for version in 2..newest {
+        fixture.root["version"] = json!(version);
+        let bytes = sign(&fixture.root, &fixture.signers["root"]);
+        files.versioned_roots.insert(version, bytes);
+    }
+    fixture.root["version"] = json!(newest);
+    files.root = sign(&fixture.root, &fixture.signers["root"]);
+    fixture.reseal(&mut files);
+    let verified = verified(&files, &trusted, fixture.now).unwrap();
+    assert_eq!(verified.root.signed.version, newest);
+}
+
+fn releases() -> RoleName {
+    "targets/releases".parse().unwrap()
+}
+
+#[test]
+fn delegation_floor_survives_a_run_that_skips_it() {
+    let mut fixture = Fixture::new();
+    let now = fixture.now;
+    // Run 1 verifies targets/releases v2.
+    fixture.delegations.get_mut("targets/releases").unwrap()["version"] = json!(2);
+    let first = verified(&fixture.files(), &TrustedState::default(), now).unwrap();
+    let stored = first.trusted_state();
+    assert_eq!(stored.delegation_versions.get(&releases()), Some(&2));
+
+    // Run 2: the server leaves targets/releases out of the snapshot, so the run skips it.
+    let mut files = fixture.files();
+    files.delegations.remove(&releases());
+    fixture.reseal(&mut files);
+    let second = verified(&files, &stored, now).unwrap();
+    assert!(!second.delegations.contains_key(&releases()));
+    assert!(
+        !second
+            .trusted_state()
+            .delegation_versions
+            .contains_key(&releases())
+    );
+    let merged = second.trusted_state().merge(&stored).unwrap();
+    assert_eq!(merged.delegation_versions.get(&releases()), Some(&2));
+
+    // Run 3: the older, still valid targets/releases v1 is refused against the merged state.
+    fixture.delegations.get_mut("targets/releases").unwrap()["version"] = json!(1);
+    let files = fixture.files();
+    let error = verify(&files, &merged, now).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Rollback {
+                version: 1,
+                trusted: 2,
+                ..
+            }
+        ) && role(&error) == Some("targets/releases"),
+        "unexpected error: {error}"
+    );
+    // Run 2's state alone would have let it through.
+    verify(&files, &second.trusted_state(), now).unwrap();
+}
+
+#[test]
+fn merged_state_keeps_every_floor_but_one_a_key_rotation_reset() {
+    let mut fixture = Fixture::new();
+    let v1 = sign(&fixture.root, &fixture.signers["root"]);
+    // Root v2 gives the timestamp role a new key; snapshot keeps its key.
+    let timestamp_key = TestKey::ed25519();
+    fixture.root["keys"][timestamp_key.id.as_str()] = timestamp_key.json();
+    fixture.root["roles"]["timestamp"] = json!({"keyids": [timestamp_key.id], "threshold": 1});
+    fixture.root["version"] = json!(2);
+    let v2 = sign(&fixture.root, &fixture.signers["root"]);
+    let alice: RoleName = "targets/alice".parse().unwrap();
+    let old = TrustedState {
+        root: Some(v1),
+        timestamp_version: 100,
+        snapshot_version: 50,
+        targets_version: 7,
+        delegation_versions: [(releases(), 3), (alice.clone(), 2)].into(),
+    };
+    let new = TrustedState {
+        root: Some(v2),
+        timestamp_version: 1,
+        snapshot_version: 40,
+        targets_version: 5,
+        delegation_versions: [(releases(), 4)].into(),
+    };
+    // Whichever was stored first, the merge is the same.
+    for merged in [new.merge(&old).unwrap(), old.merge(&new).unwrap()] {
+        assert_eq!(merged.root, new.root, "the newer root is kept");
+        assert_eq!(
+            merged.timestamp_version, 1,
+            "a rotated key resets the floor"
+        );
+        assert_eq!(merged.snapshot_version, 50);
+        assert_eq!(merged.targets_version, 7);
+        let expected = [(releases(), 4), (alice.clone(), 2)].into();
+        assert_eq!(merged.delegation_versions, expected);
+    }
+}
+
+#[test]
+fn signed_by_names_only_signatures_that_counted() {
+    let mut fixture = Fixture::new();
+    // Targets has two keys, threshold 1.
+    let second = TestKey::ecdsa();
+    fixture.root["keys"][second.id.as_str()] = second.json();
+    fixture.root["roles"]["targets"] =
+        json!({"keyids": [fixture.targets_key.id, second.id], "threshold": 1});
+    let mut files = fixture.files();
+    // Besides its valid signature, targets.json carries a bad one by the second targets key
+    // and a valid one by a key outside the role.
+    let canonical = hallmark_tuf::canonical::to_canonical(&fixture.targets).unwrap();
+    let mut envelope: Value = serde_json::from_slice(&files.targets).unwrap();
+    let signatures = envelope["signatures"].as_array_mut().unwrap();
+    signatures.push(second.sign(b"other bytes"));
+    signatures.push(TestKey::ecdsa().sign(&canonical));
+    files.targets = serde_json::to_vec(&envelope).unwrap();
+    fixture.reseal(&mut files);
+
+    let verified = verified(&files, &TrustedState::default(), fixture.now).unwrap();
+    assert_eq!(verified.targets.signatures.len(), 3);
+    let expected = [
+        ("root", &fixture.root_key),
+        ("timestamp", &fixture.timestamp_key),
+        ("snapshot", &fixture.snapshot_key),
+        ("targets", &fixture.targets_key),
+        ("targets/releases", &fixture.releases_key),
+        ("targets/alice", &fixture.alice_key),
+    ];
+    for (role, key) in expected {
+        let role: RoleName = role.parse().unwrap();
+        assert_eq!(
+            verified.signed_by(&role),
+            std::slice::from_ref(&key.id),
+            "{role}"
+        );
+    }
 }

@@ -131,3 +131,33 @@ fn key_objects_are_refused_by_rule() {
         assert!(matched, "{rule}: {error}");
     }
 }
+
+#[test]
+fn one_key_has_one_material_id_however_it_is_wrapped() {
+    let (key, cert) = CertTemplate::code_signing_leaf("example.com/demo")
+        .self_signed()
+        .unwrap();
+    let spki = key.public_key().unwrap().spki_der().to_vec();
+    let plain = PublicKey::new(KeyType::Ecdsa, spki.clone()).unwrap();
+    let x509 = PublicKey::new(KeyType::EcdsaX509, cert.to_pem().into_bytes()).unwrap();
+    assert_ne!(plain.id(), x509.id());
+    assert_eq!(plain.material_id(), x509.material_id());
+
+    // The same point compressed: 02/03 by the parity of y, then x.
+    let (header, point) = spki.split_at(spki.len() - 65);
+    assert_eq!(point[0], 0x04);
+    let (x, y) = point[1..].split_at(32);
+    let mut compressed = header.to_vec();
+    // SEQUENCE and BIT STRING lengths shrink by the 32 bytes of y.
+    compressed[1] -= 32;
+    let bit_string_length = compressed.len() - 2;
+    compressed[bit_string_length] -= 32;
+    compressed.push(0x02 | (y[31] & 1));
+    compressed.extend_from_slice(x);
+    let compressed = PublicKey::new(KeyType::Ecdsa, compressed).unwrap();
+    assert_ne!(compressed.id(), plain.id());
+    assert_eq!(compressed.material_id(), plain.material_id());
+
+    let (_, other) = rsa();
+    assert_ne!(other.material_id(), plain.material_id());
+}

@@ -32,7 +32,8 @@ pub const TAG_ANNOTATION: &str = "dev.hallmark.notary-v1.tag";
 pub const FORMAT_ANNOTATION: &str = "dev.hallmark.notary-v1.migrated-to";
 /// Annotation: the role whose metadata signed the tag.
 pub const ROLE_ANNOTATION: &str = "dev.hallmark.notary-v1.role";
-/// Annotation: the key IDs whose signatures are on that role's file, comma-separated.
+/// Annotation: the key IDs whose signatures on that role's file verified and counted toward
+/// its threshold, comma-separated.
 pub const SIGNED_BY_ANNOTATION: &str = "dev.hallmark.notary-v1.signed-by";
 /// Annotation: when that role's metadata expires (RFC 3339).
 pub const EXPIRES_ANNOTATION: &str = "dev.hallmark.notary-v1.expires";
@@ -136,40 +137,106 @@ pub fn build(
     })
 }
 
-/// The key IDs whose signatures are on `role`'s file and that the role trusts, and when the
-/// file expires.
+/// The key IDs whose signatures on `role`'s file verified and counted toward its threshold
+/// (never a key named by a signature that failed), and when the file expires.
 fn role_facts(verified: &Verified, role: &RoleName) -> (Vec<String>, String) {
-    let (signatures, trusted, expires) = if role.is_delegation() {
+    let expires = if role.is_delegation() {
         let Some(file) = verified.delegations.get(role) else {
             return (Vec::new(), String::new());
         };
-        let parent = role
-            .parent()
-            .and_then(|p| {
-                if p.is_delegation() {
-                    verified.delegations.get(&p).map(|f| &f.signed.delegations)
-                } else {
-                    Some(&verified.targets.signed.delegations)
-                }
-            })
-            .and_then(|d| d.roles.iter().find(|r| &r.name == role))
-            .map(|r| r.keys.key_ids.clone())
-            .unwrap_or_default();
-        (&file.signatures, parent, file.signed.expires)
+        file.signed.expires
     } else {
-        let keys = verified.root.signed.roles.targets.key_ids.clone();
-        (
-            &verified.targets.signatures,
-            keys,
-            verified.targets.signed.expires,
-        )
+        verified.targets.signed.expires
     };
-    let mut signed_by: Vec<String> = signatures
-        .iter()
-        .filter(|s| trusted.contains(&s.key_id))
-        .map(|s| s.key_id.clone())
-        .collect();
+    let mut signed_by = verified.signed_by(role).to_vec();
     signed_by.sort();
-    signed_by.dedup();
     (signed_by, rfc3339(expires))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly on broken fixtures
+
+    use std::path::Path;
+
+    use hallmark_tuf::signed::Signature;
+    use hallmark_tuf::{RepositoryFiles, RootPin, SignatureMethod, TrustedState, Verifier};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The vectors' client cache, verified, or `None` (with a notice) when it is absent.
+    fn verified_vectors(gun: &Gun) -> Option<Verified> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/vectors/notary-v1/client-cache");
+        if !dir.is_dir() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the interop vectors must be present under CI"
+            );
+            println!("skipped: {} is absent", dir.display());
+            return None;
+        }
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        let mut files = RepositoryFiles {
+            root: read("root.json"),
+            timestamp: read("timestamp.json"),
+            snapshot: read("snapshot.json"),
+            targets: read("targets.json"),
+            ..RepositoryFiles::default()
+        };
+        for name in ["releases", "alice"] {
+            let role = format!("targets/{name}").parse().unwrap();
+            files
+                .delegations
+                .insert(role, read(&format!("targets/{name}.json")));
+        }
+        let trusted = TrustedState::default();
+        let verifier = Verifier {
+            gun,
+            pin: &RootPin::TrustOnFirstUse,
+            trusted: &trusted,
+            now: time::macros::datetime!(2026-12-04 00:00:00 UTC),
+        };
+        Some(verifier.verify(&files).unwrap())
+    }
+
+    #[test]
+    fn evidence_names_only_keys_whose_signatures_counted() {
+        let gun: Gun = "example.com/demo".parse().unwrap();
+        let Some(mut verified) = verified_vectors(&gun) else {
+            return;
+        };
+        let signer = verified.signed_by(&RoleName::targets()).to_vec();
+        assert_eq!(signer.len(), 1);
+        // A second key the targets role trusts, named by a signature that never verified.
+        let stranger = "ab".repeat(32);
+        verified
+            .root
+            .signed
+            .roles
+            .targets
+            .key_ids
+            .push(stranger.clone());
+        verified.targets.signatures.push(Signature {
+            key_id: stranger,
+            method: SignatureMethod::Ecdsa,
+            sig: vec![0; 64],
+        });
+        let target = verified
+            .signed_targets
+            .iter()
+            .find(|t| t.role == RoleName::targets())
+            .unwrap()
+            .clone();
+        let empty = b"{}";
+        let subject = Descriptor::new(media_type::OCI_MANIFEST, Algorithm::Sha256.digest(empty), 2);
+        let now = time::macros::datetime!(2026-12-04 00:00:00 UTC);
+        let evidence = build(&verified, &gun, &target, &subject, "notation", now).unwrap();
+        let manifest: Value = serde_json::from_slice(&evidence.manifest).unwrap();
+        let signed_by = manifest["annotations"][SIGNED_BY_ANNOTATION]
+            .as_str()
+            .unwrap();
+        assert_eq!(signed_by, signer.join(","));
+    }
 }

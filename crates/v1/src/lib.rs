@@ -50,6 +50,32 @@ pub enum Error {
         /// The repository.
         gun: String,
     },
+    /// The server made one update fetch more files than any repository has.
+    #[error(
+        "{server} made one update of {gun} fetch more than {limit} files of Notary v1 trust \
+         data (a repository has a handful); refusing: check the server"
+    )]
+    TooManyFiles {
+        /// The server.
+        server: String,
+        /// The repository.
+        gun: String,
+        /// The most files one update fetches.
+        limit: u64,
+    },
+    /// The server sent more bytes in one update than any repository's trust data holds.
+    #[error(
+        "{server} sent more than {limit} bytes of Notary v1 trust data for {gun} in one \
+         update (a repository's trust data is far smaller); refusing: check the server"
+    )]
+    TooMuchData {
+        /// The server.
+        server: String,
+        /// The repository.
+        gun: String,
+        /// The most bytes one update fetches.
+        limit: u64,
+    },
     /// The trust directory has no data for the repository.
     #[error("{dir} holds no metadata for {gun}; expected {dir}/tuf/{gun}/metadata/root.json")]
     NoCachedData {

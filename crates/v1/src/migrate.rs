@@ -312,7 +312,7 @@ async fn signed(plan: &Plan<'_>, subject: &Descriptor) -> Result<Option<String>,
             .map(|d| d.to_string())),
         Format::Cosign { key, public } => {
             let append = cosign_append(plan, key, public, subject)?;
-            let tag = append.kind.tag(&append.image).to_string();
+            let tag = append.tag().to_string();
             Ok(has_signature(&append).await?.then_some(tag))
         }
     }
@@ -402,7 +402,7 @@ async fn cosign_sign(
         .into_iter()
         .map(|p| {
             let i = p?;
-            let tag = appends[i].kind.tag(&appends[i].image).to_string();
+            let tag = appends[i].tag().to_string();
             match results.next() {
                 Some(Ok(Appended::Added | Appended::AlreadyPresent)) => Ok(tag),
                 Some(Err(e)) => Err(e.into()),

@@ -84,11 +84,15 @@ pub struct TestKey {
     pub key_type: KeyType,
     pub public: Vec<u8>,
     pub id: String,
-    signer: Signer,
+    signer: Rc<Signer>,
 }
 
 impl TestKey {
     fn new(key_type: KeyType, public: Vec<u8>, signer: Signer) -> Rc<Self> {
+        TestKey::with_signer(key_type, public, Rc::new(signer))
+    }
+
+    fn with_signer(key_type: KeyType, public: Vec<u8>, signer: Rc<Signer>) -> Rc<Self> {
         let id = KeyId::compute(key_type, &public).to_string();
         Rc::new(TestKey {
             key_type,
@@ -96,6 +100,19 @@ impl TestKey {
             id,
             signer,
         })
+    }
+
+    /// The same private key as this `ecdsa-x509` key, listed as a plain `ecdsa` key (the
+    /// certificate's SPKI): another key ID for the same key.
+    pub fn plain_twin(&self) -> Rc<Self> {
+        assert_eq!(
+            self.key_type,
+            KeyType::EcdsaX509,
+            "only certificate keys have twins"
+        );
+        let cert = Certificate::parse_many(&self.public).unwrap().remove(0);
+        let spki = cert.public_key().unwrap().spki_der().to_vec();
+        TestKey::with_signer(KeyType::Ecdsa, spki, self.signer.clone())
     }
 
     /// An `ecdsa` key (P-256, DER SPKI).
@@ -140,7 +157,7 @@ impl TestKey {
 
     /// A signature object over `message` with the key's usual method.
     pub fn sign(&self, message: &[u8]) -> Value {
-        let (method, sig) = match &self.signer {
+        let (method, sig) = match &*self.signer {
             Signer::Ec(key) => ("ecdsa", key.sign(message).unwrap()),
             Signer::Ed(pair) => ("eddsa", pair.sign(message).as_ref().to_vec()),
         };
