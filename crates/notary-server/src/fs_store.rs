@@ -35,7 +35,7 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use hallmark_storage::fs::atomic::{ensure_dir, sync_dir};
+use hallmark_storage::fs::atomic::{ensure_dir, remove, sync_dir};
 use hallmark_tuf::{KeyId, RoleName};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -503,19 +503,6 @@ fn write_file(tmp_dir: &Path, dest: &Path, bytes: &[u8], mode: Option<u32>) -> i
         let _ = fs::remove_file(&tmp);
     }
     result
-}
-
-fn remove(path: &Path) -> io::Result<bool> {
-    match fs::remove_file(path) {
-        Ok(()) => {
-            if let Some(parent) = path.parent() {
-                sync_dir(parent)?;
-            }
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {

@@ -1,5 +1,5 @@
 //! Durable, atomic file operations, shared with the Notary v1 trust data store that lives in
-//! the same root (`sync_dir` and `ensure_dir` are public for it).
+//! the same root (`sync_dir`, `ensure_dir` and `remove` are public for it).
 //!
 //! Every file the store publishes is written to a temporary file under `tmp/` on the same
 //! filesystem, flushed with `fsync`, and renamed into place; the directory that received it is
@@ -93,7 +93,7 @@ pub(crate) fn create_marker(dest: &Path) -> io::Result<PathBuf> {
 }
 
 /// Removes a file durably. Returns whether it existed.
-pub(crate) fn remove(path: &Path) -> io::Result<bool> {
+pub fn remove(path: &Path) -> io::Result<bool> {
     match fs::remove_file(path) {
         Ok(()) => {
             if let Some(parent) = path.parent() {
