@@ -8,7 +8,7 @@ use hallmark_oci::{Descriptor, Reference};
 use hallmark_revocation::CachingFetcher;
 use hallmark_signature::crl::HttpCrlFetcher;
 use hallmark_signature::find::{FoundSignature, load, signature_descriptors};
-use hallmark_trust::{Level, StoreType, TrustPolicy};
+use hallmark_trust::{Level, StoreType, TrustPolicy, TrustedIdentity};
 use hallmark_tuf::Gun;
 use hallmark_v1::artifact::{V1Verified, verify_artifact};
 use hallmark_v1::source::Source;
@@ -160,6 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             client: &client,
             store: &dir.trust_store(),
             policy,
+            user_metadata: &user_metadata,
         };
         match rt.block_on(check.run(&subject, tag).instrument(span.clone())) {
             Ok(v) => return report_v1(args.output, &resolved, policy, &v),
@@ -179,10 +180,33 @@ struct V1Check<'a> {
     client: &'a hallmark_client::Client,
     store: &'a hallmark_trust::TrustStore,
     policy: &'a TrustPolicy,
+    user_metadata: &'a std::collections::BTreeMap<String, String>,
 }
 
 impl V1Check<'_> {
+    /// Fails closed on what v1 data cannot prove: it has no user metadata and no signing
+    /// certificates for trusted identities to name. Every v1 check is enforced whatever the
+    /// statement's level.
     async fn run(&self, subject: &Descriptor, tag: Option<&str>) -> anyhow::Result<V1Verified> {
+        if let Some(key) = self.user_metadata.keys().next() {
+            anyhow::bail!(
+                "-m {key}=... cannot be checked: Notary v1 trust data carries no user metadata; \
+                 only a Notary Project signature can pass with -m"
+            );
+        }
+        if self
+            .policy
+            .trusted_identities
+            .iter()
+            .any(|i| *i != TrustedIdentity::Any)
+        {
+            anyhow::bail!(
+                "trust policy {:?} names trusted identities, which are subjects of Notary \
+                 Project signing certificates; Notary v1 data has none, so its notaryV1 stores \
+                 are used only by a statement whose trustedIdentities is [\"*\"]",
+                self.policy.name
+            );
+        }
         let roots = self
             .store
             .policy_certificates(self.policy, StoreType::NotaryV1)?;

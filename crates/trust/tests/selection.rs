@@ -242,3 +242,19 @@ fn bare_repository_scope_is_refused_naming_the_missing_host() {
         "{err}"
     );
 }
+
+#[test]
+fn notary_v1_stores_belong_to_oci_policies_only() {
+    let oci = doc(&[statement("app", &["r.io/app"]).replace("ca:s", "notaryV1:legacy")]);
+    assert!(oci.select("r.io/app").is_ok());
+    // notary_v1_store_in_a_blob_policy: v1 data never signs blobs, so it is refused.
+    let blob = br#"{"version":"1.0","trustPolicies":[{"name":"b","globalPolicy":true,
+        "signatureVerification":{"level":"strict"},"trustStores":["notaryV1:legacy"],
+        "trustedIdentities":["*"]}]}"#;
+    let err = hallmark_trust::BlobTrustPolicyDocument::parse(blob)
+        .expect_err("notaryV1 in a blob policy");
+    assert!(
+        err.to_string().contains("unsupported trust store type"),
+        "{err}"
+    );
+}

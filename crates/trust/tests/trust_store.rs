@@ -398,3 +398,24 @@ fn policy_certificates_load_every_listed_store() {
             .contains("the trust store \"invalid_store\" of type \"ca\" does not exist")
     );
 }
+
+#[test]
+fn notary_v1_store_takes_self_signed_leaves_only() {
+    let (_dir, store) = store_with("notaryV1", "v", "leaf.pem", &self_signed_leaf());
+    assert_eq!(
+        store
+            .certificates(StoreType::NotaryV1, "v")
+            .expect("a v1 root key's certificate")
+            .len(),
+        1
+    );
+    // ca_certificate_in_a_notary_v1_store: v1 root keys are never CAs, it would match nothing.
+    let (_dir, store) = store_with("notaryV1", "v", "ca.pem", &root_ca("a CA").pem());
+    let err = store
+        .certificates(StoreType::NotaryV1, "v")
+        .expect_err("CA in notaryV1");
+    assert!(
+        matches!(err, TrustStoreError::NotaryV1NotRootKey { .. }),
+        "{err}"
+    );
+}

@@ -8,10 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::PolicySelectionError;
-use super::error::{PolicyError, PolicyKind};
+use super::error::{PolicyError, PolicyKind, StatementError};
 use super::statement::{
     RawCore, RawSignatureVerification, TrustPolicy, check_document, nullable, validate_core,
 };
+use crate::trust_store::StoreType;
 
 /// A validated blob trust policy document, with the bytes it was read from.
 #[derive(Debug, Clone)]
@@ -98,6 +99,18 @@ impl BlobTrustPolicyDocument {
                 trusted_identities: &raw.trusted_identities,
             })
             .map_err(|rule| PolicyError::Statement { kind, rule })?;
+            // Notary v1 trust data signs image tags, never blobs: such a store would only
+            // ever match nothing.
+            if let Some(name) = policy.stores_of_type(StoreType::NotaryV1).next() {
+                return Err(PolicyError::Statement {
+                    kind,
+                    rule: StatementError::UnsupportedTrustStoreType {
+                        name: raw.name.clone(),
+                        store_type: StoreType::NotaryV1.as_str().to_owned(),
+                        value: format!("notaryV1:{name}"),
+                    },
+                });
+            }
             if raw.global_policy && statements.iter().any(|s| s.global) {
                 return Err(PolicyError::MultipleGlobal);
             }

@@ -199,7 +199,8 @@ pub enum StatementError {
         /// The value.
         value: String,
     },
-    /// The store type is not `ca`, `signingAuthority` or `tsa`.
+    /// The store type is not `ca`, `signingAuthority`, `tsa` or (in OCI policies only)
+    /// `notaryV1`.
     #[error(
         "trust policy statement {name:?} uses an unsupported trust store type {store_type:?} \
          in trust store value {value:?}"

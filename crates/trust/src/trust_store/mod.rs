@@ -28,7 +28,7 @@ use crate::policy::TrustPolicy;
 
 pub use manage::StoreEntry;
 
-/// The three kinds of named stores.
+/// The kinds of named stores: notation's three and Hallmark's `notaryV1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StoreType {
     /// Roots (or self-signed signers) for the `notary.x509` signing scheme.
@@ -69,7 +69,7 @@ impl fmt::Display for StoreType {
     }
 }
 
-/// The store type is not `ca`, `signingAuthority` or `tsa`.
+/// The store type is not `ca`, `signingAuthority`, `tsa` or `notaryV1`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
     "unsupported trust store type {0:?}, supported types are ca, signingAuthority, tsa and \
@@ -210,6 +210,19 @@ pub enum TrustStoreError {
         path.display()
     )]
     TsaNotRoot {
+        /// The file.
+        path: PathBuf,
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// A `notaryV1` store certificate is not a self-signed leaf, which Notary v1 root keys are.
+    #[error(
+        "certificate with subject {subject:?} in {} is not a Notary v1 root certificate; \
+         notaryV1 trust stores take the self-signed, non-CA certificates of v1 root keys \
+         (`hallmark v1 list -o json` prints them under rootKeys)",
+        path.display()
+    )]
+    NotaryV1NotRootKey {
         /// The file.
         path: PathBuf,
         /// The certificate's subject.
@@ -455,6 +468,12 @@ pub(crate) fn check_store_rules(
         let subject = || cert.subject().to_string();
         if !cert.is_ca() && !cert.is_self_signed() {
             return Err(TrustStoreError::NotCaOrSelfSigned {
+                path: path.to_owned(),
+                subject: subject(),
+            });
+        }
+        if ty == StoreType::NotaryV1 && (cert.is_ca() || !cert.is_self_signed()) {
+            return Err(TrustStoreError::NotaryV1NotRootKey {
                 path: path.to_owned(),
                 subject: subject(),
             });
