@@ -7,15 +7,18 @@
 //! `WWW-Authenticate` challenge), whether the user's credentials work, the referrers API
 //! (distribution spec "Listing referrers"), with `--write` whether the registry takes a
 //! manifest with `subject` and `artifactType` and answers `OCI-Subject` ("Pushing manifests
-//! with subject"), and whether the server is a Notary v1 trust server (`/_notary_server/health`,
+//! with subject"; pushed to the scratch repository `<REPO>-hallmark-doctor`, then deleted),
+//! and whether the server is a Notary v1 trust server (`/_notary_server/health`,
 //! `/v2/<gun>/_trust/tuf/root.json`).
 //!
 //! Every probe has its own tracing span and a 5 s limit, and is sent once: a diagnosis must
 //! show what the server answers, not what a retry eventually got.
 //!
 //! Exit codes: 0 when the server answered (whatever the findings), 1 when nothing answered,
-//! 2 for an invalid command line.
+//! 2 for an invalid command line or client configuration (a CA file that cannot be used, an
+//! invalid client.toml).
 
+mod image;
 mod notary;
 mod probes;
 mod report;
@@ -37,7 +40,8 @@ pub struct Args {
     url: String,
     /// A repository to probe; for a Notary v1 server, the GUN (`docker.io/library/alpine`).
     repo: Option<String>,
-    /// Also push a throwaway artifact with a subject to REPO, then delete it.
+    /// Also push a throwaway image and an artifact with a subject, then delete them: to the
+    /// scratch repository REPO-hallmark-doctor, beside REPO.
     #[arg(long)]
     write: bool,
     /// Output format.
@@ -95,19 +99,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map_err(|e| UsageError(format!("repository '{r}': {e}")))
         })
         .transpose()?;
-    if args.write && repo.is_none() {
-        let why = "--write needs REPO, the repository to push the throwaway artifact to";
-        return Err(UsageError(why.into()).into());
-    }
+    let scratch = match (&repo, args.write) {
+        (_, false) => None,
+        (None, true) => {
+            let why = "--write needs REPO: the probe pushes to a scratch repository beside it";
+            return Err(UsageError(why.into()).into());
+        }
+        (Some(repo), true) => Some(write::scratch_repository(repo).map_err(|e| {
+            UsageError(format!(
+                "--write pushes to {repo}{}, which is no repository name ({e}); pass a \
+                 shorter REPO",
+                write::SCRATCH_SUFFIX
+            ))
+        })?),
+    };
     // The user's client settings (CA files, insecure registries, credentials) as every
-    // client command reads them.
-    let client = args.client.client(&[&server.registry])?;
+    // client command reads them. They come from the command line and the configuration
+    // file: what is wrong with them is a usage error, not a finding about the server.
+    let client = args.client.client(&[&server.registry]).map_err(|e| {
+        let fix = match e.downcast_ref::<hallmark_client::Error>() {
+            Some(hallmark_client::Error::CaFile { .. }) => {
+                "; pass a readable PEM file of CA certificates with --ca-file (or in ca_files \
+                 of ~/.config/hallmark/client.toml)"
+            }
+            _ => "",
+        };
+        UsageError(format!("{e:#}{fix}"))
+    })?;
 
     let span = tracing::info_span!("doctor", registry = %server.registry);
     let setup = probes::Setup {
         server: &server,
         repo: repo.as_ref(),
-        write: args.write,
+        scratch: scratch.as_ref(),
         args: &args.client,
         config: client.config(),
     };

@@ -1,8 +1,9 @@
 //! The Notary v1 probes: `GET /_notary_server/health` and `GET /v2/<gun>/_trust/tuf/root.json`
 //! (the Notary v1 server API, notary `server/server.go`). A Notary v1 server answers the
-//! first with 200 and the second with TUF metadata or its own `METADATA_NOT_FOUND`; a registry
-//! answers both with 404 (or 415), which is what a `docker trust` or `notary` client then
-//! meets.
+//! first with 200 and a JSON object (`{}` when healthy), the second with TUF metadata or its
+//! own `METADATA_NOT_FOUND`; a registry answers both with 404 (or 415), which is what a
+//! `docker trust` or `notary` client then meets. A 200 alone proves nothing: servers with a
+//! web UI answer 200 with a page for any path.
 
 use hallmark_client::error::RegistryErrors;
 use reqwest::StatusCode;
@@ -38,14 +39,17 @@ impl Notary {
         }
     }
 
-    /// Whether the answers are a Notary v1 server's: its health endpoint, its own error
-    /// code for missing metadata, or TUF metadata itself.
+    /// Whether the answers are a Notary v1 server's: its health endpoint answering 200 with
+    /// a JSON object, its own error code for missing metadata, or TUF metadata itself.
     pub fn is_server(&self) -> bool {
-        let healthy = self
-            .health
+        self.healthy() || matches!(self.root_state(), RootState::Missing | RootState::Present)
+    }
+
+    /// `/_notary_server/health` answered 200 with a JSON object, as notary-server does.
+    fn healthy(&self) -> bool {
+        self.health
             .as_ref()
-            .is_some_and(|h| h.status == StatusCode::OK);
-        healthy || matches!(self.root_state(), RootState::Missing | RootState::Present)
+            .is_some_and(|h| h.status == StatusCode::OK && is_json_object(&h.body))
     }
 
     /// What the `root.json` probe says about the GUN's trust data.
@@ -69,6 +73,12 @@ impl Notary {
             a.as_ref()
                 .map_or_else(|| "no answer".to_owned(), |a| a.status.as_u16().to_string())
         };
+        let health = match &self.health {
+            Some(h) if h.status == StatusCode::OK && !self.healthy() => {
+                "200, but not with the JSON a Notary server sends".to_owned()
+            }
+            other => status_of(other),
+        };
         let gun = &self.gun;
         if self.is_server() {
             let data = match self.root_state() {
@@ -79,9 +89,8 @@ impl Notary {
                 RootState::NoAnswer => "root.json: no answer".to_owned(),
             };
             let detail = format!(
-                "a Notary v1 trust server (/_notary_server/health answered {}); trust data \
-                 for {gun}{}: {data}",
-                status_of(&self.health),
+                "a Notary v1 trust server (/_notary_server/health answered {health}); trust \
+                 data for {gun}{}: {data}",
                 if self.made_up {
                     " (made up: pass REPO)"
                 } else {
@@ -96,9 +105,8 @@ impl Notary {
             ));
         }
         let detail = format!(
-            "this server does not speak Notary v1 (/_notary_server/health answered {}, \
+            "this server does not speak Notary v1 (/_notary_server/health answered {health}, \
              /v2/{gun}/_trust/tuf/root.json answered {})",
-            status_of(&self.health),
             status_of(&self.root)
         );
         Finding::new("notary-v1", Status::Info, detail).hint(
@@ -129,6 +137,11 @@ fn looks_like_tuf(body: &[u8]) -> bool {
     serde_json::from_slice::<Metadata>(body).is_ok()
 }
 
+/// Whether `body` is a JSON object.
+fn is_json_object(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +153,12 @@ mod tests {
         ));
         assert!(!looks_like_tuf(br#"{"schemaVersion":2,"manifests":[]}"#));
         assert!(!looks_like_tuf(b"404 page not found"));
+    }
+
+    #[test]
+    fn a_web_page_is_no_health_answer() {
+        assert!(is_json_object(b"{}"));
+        assert!(!is_json_object(b"<!doctype html><html></html>"));
+        assert!(!is_json_object(b"[]"));
     }
 }

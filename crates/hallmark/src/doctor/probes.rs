@@ -11,15 +11,16 @@ use std::time::Duration;
 
 use hallmark_client::auth::Challenge;
 use hallmark_client::client::is_loopback;
-use hallmark_client::{Client, ClientConfig, ReferrersMode, Repository};
-use hallmark_oci::{Algorithm, RepositoryName};
+use hallmark_client::error::RegistryErrors;
+use hallmark_client::{Client, ClientConfig, Error, ReferrersMode, Repository};
+use hallmark_oci::{Algorithm, Digest, RepositoryName};
 use reqwest::StatusCode;
 use tracing::Instrument;
 
 use super::ServerArg;
 use super::notary::Notary;
 use super::report::{Finding, Report, Status};
-use super::transport::{Answer, Connection, Tls, connect};
+use super::transport::{Answer, Connection, Tls, connect, get};
 use super::write;
 use crate::target::ClientArgs;
 
@@ -35,8 +36,8 @@ pub struct Setup<'a> {
     pub server: &'a ServerArg,
     /// The repository (the GUN for Notary v1), if given.
     pub repo: Option<&'a RepositoryName>,
-    /// Whether to run the push probe.
-    pub write: bool,
+    /// With `--write`, the scratch repository the push probe writes to.
+    pub scratch: Option<&'a RepositoryName>,
     /// The client flags, for the registry client the later probes use.
     pub args: &'a ClientArgs,
     /// The client settings those flags and the configuration file make.
@@ -46,6 +47,11 @@ pub struct Setup<'a> {
 /// Runs every check on `setup.server`.
 pub async fn diagnose(setup: &Setup<'_>) -> anyhow::Result<Report> {
     let mut report = Report::new(&setup.server.registry);
+    // The repository to probe, parsed before anything is sent.
+    let name: RepositoryName = match setup.repo {
+        Some(r) => r.clone(),
+        None => MADE_UP_REPO.parse()?,
+    };
     let Some(conn) = connect(setup, &mut report).await? else {
         report.reachable = false;
         return Ok(report);
@@ -56,25 +62,72 @@ pub async fn diagnose(setup: &Setup<'_>) -> anyhow::Result<Report> {
     if distribution_api(&conn.ping, &notary, &mut report) {
         let auth_required = auth(&conn.ping, &mut report);
         if conn.tls == Tls::Untrusted {
-            let not_checked = "not checked: the certificate is not trusted";
-            report.push(Finding::new("credentials", Status::Info, not_checked));
-            report.push(Finding::new("referrers-api", Status::Info, not_checked));
+            let hint = "pass --ca-file with the CA that issued the certificate: nothing is \
+                sent with credentials, or pushed, to a server whose certificate is not trusted";
+            not_checked(setup, "the certificate is not trusted", hint, &mut report);
         } else {
-            let client = registry_client(setup, &conn)?;
-            credentials(setup, &client, auth_required, &mut report).await;
-            let name = match setup.repo {
-                Some(r) => r.clone(),
-                None => MADE_UP_REPO.parse()?,
-            };
-            let repo = client.repository(&setup.server.registry, name);
-            referrers(&repo, setup.repo.is_none(), &mut report).await;
-            if setup.write {
-                write::probe(&repo, &mut report).await;
+            match registry_client(setup, &conn) {
+                Ok(client) => {
+                    let repo = client.repository(&setup.server.registry, name);
+                    registry_checks(setup, &conn, &repo, auth_required, &mut report).await;
+                }
+                Err(e) => {
+                    let detail = format!("cannot set up the registry client: {e:#}");
+                    report.push(Finding::new("registry-client", Status::Fail, detail).hint(
+                        "fix the client settings it names (--ca-file, --registry-config, \
+                         ~/.config/hallmark/client.toml) and run doctor again",
+                    ));
+                    let hint = "fix the registry client (see registry-client)";
+                    not_checked(setup, "no registry client", hint, &mut report);
+                }
             }
         }
     }
     report.push(notary.finding());
     Ok(report)
+}
+
+/// The checks made through the registry client: credentials, the referrers API and, with
+/// `--write`, the push probe.
+async fn registry_checks(
+    setup: &Setup<'_>,
+    conn: &Connection,
+    repo: &Repository,
+    auth_required: bool,
+    report: &mut Report,
+) {
+    let client = repo.client();
+    credentials(setup, client, auth_required, report).await;
+    let mut referrers_found = referrers(conn, repo, setup.repo.is_none()).await;
+    let written = match setup.scratch {
+        Some(scratch) => {
+            let scratch = client.repository(&setup.server.registry, scratch.clone());
+            Some(write::probe(&scratch).await)
+        }
+        None => None,
+    };
+    // The referrers of the image the push probe pushed are the conclusive answer.
+    if let Some(found) = written.as_ref().and_then(|w| w.referrers.clone()) {
+        referrers_found = found;
+    }
+    report.push(referrers_found);
+    if let Some(written) = written {
+        report.push(written.push);
+        if let Some(cleanup) = written.cleanup {
+            report.push(cleanup);
+        }
+    }
+}
+
+/// The findings of the checks that need the registry client, when it cannot be used.
+fn not_checked(setup: &Setup<'_>, why: &str, hint: &str, report: &mut Report) {
+    let detail = format!("not checked: {why}");
+    report.push(Finding::new("credentials", Status::Info, &detail));
+    report.push(Finding::new("referrers-api", Status::Info, &detail));
+    if setup.scratch.is_some() {
+        let detail = format!("not checked, nothing was pushed: {why}");
+        report.push(Finding::new("subject-push", Status::Info, detail).hint(hint));
+    }
 }
 
 /// The `GET /v2/` finding; true when the server looks like a registry.
@@ -250,7 +303,7 @@ async fn credentials(setup: &Setup<'_>, client: &Client, required: bool, report:
         },
         (true, Some(found)) => match timed("credentials", client.ping(registry)).await {
             Ok(()) => Finding::new("credentials", Status::Ok, format!("{found}: accepted")),
-            Err(Failure::Client(hallmark_client::Error::Unauthorized { .. })) => {
+            Err(Failure::Client(Error::Unauthorized { .. })) => {
                 let detail = format!("{found}: refused (401)");
                 Finding::new("credentials", Status::Fail, detail).hint(login)
             }
@@ -266,8 +319,9 @@ pub const TAG_SCHEMA_HINT: &str = "signatures and other referrers go to the refe
     `--force-referrers-tag`, cosign 2.x falls back to it";
 
 /// `GET /v2/<repo>/referrers/<digest>` of a digest no one pushed: a registry with the API
-/// answers 200 with an (empty) image index, one without it 404.
-async fn referrers(repo: &Repository, made_up: bool, report: &mut Report) {
+/// answers 200 with an (empty) image index, one without it 404. A 404 that is about the
+/// repository (`NAME_UNKNOWN`: it does not exist) tells nothing about the API.
+async fn referrers(conn: &Connection, repo: &Repository, made_up: bool) -> Finding {
     let subject = Algorithm::Sha256.digest(b"hallmark doctor: a subject no one pushed");
     let asked = format!(
         "GET /v2/{}/referrers/{}",
@@ -279,25 +333,69 @@ async fn referrers(repo: &Repository, made_up: bool, report: &mut Report) {
     } else {
         ""
     };
-    let finding = match timed("referrers-api", repo.referrers(&subject, None)).await {
+    match timed("referrers-api", repo.referrers(&subject, None)).await {
         Ok(_) => Finding::new(
             "referrers-api",
             Status::Ok,
             format!("{asked} answered 200 with an image index: the referrers API is there"),
         ),
-        Err(Failure::Client(hallmark_client::Error::NoReferrersApi { .. })) => Finding::new(
-            "referrers-api",
-            Status::Warn,
-            format!("{asked} answered 404: no referrers API{note}"),
-        )
-        .hint(TAG_SCHEMA_HINT),
+        Err(Failure::Client(Error::NoReferrersApi { .. })) => {
+            match repository_unknown(conn, repo, &subject).await {
+                Some(why) => Finding::new(
+                    "referrers-api",
+                    Status::Warn,
+                    format!(
+                        "{asked} answered {why}, so this cannot tell whether the referrers \
+                         API is there"
+                    ),
+                )
+                .hint(
+                    "pass an existing repository as REPO, or add --write to push a \
+                     throwaway image beside REPO and ask for its referrers",
+                ),
+                None => Finding::new(
+                    "referrers-api",
+                    Status::Warn,
+                    format!("{asked} answered 404: no referrers API{note}"),
+                )
+                .hint(TAG_SCHEMA_HINT),
+            }
+        }
         Err(e) => Finding::new(
             "referrers-api",
             Status::Warn,
             format!("{asked}: cannot tell: {e}{note}"),
         ),
-    };
-    report.push(finding);
+    }
+}
+
+/// Why a 404 from the referrers API may be about the repository rather than the API: its
+/// body says `NAME_UNKNOWN`. The registry client hides the body, so the probe is sent again
+/// anonymously; where that meets a challenge instead, `tags/list` through the client says
+/// whether the repository exists.
+async fn repository_unknown(
+    conn: &Connection,
+    repo: &Repository,
+    subject: &Digest,
+) -> Option<String> {
+    let path = format!("v2/{}/referrers/{subject}", repo.name());
+    let unknown = || format!("repository {} does not exist", repo.describe());
+    if let Ok(answer) = get(&conn.http, &conn.base, &path, "referrers-api").await
+        && answer.status == StatusCode::NOT_FOUND
+    {
+        let errors = RegistryErrors::parse(&answer.body);
+        return errors
+            .has("NAME_UNKNOWN")
+            .then(|| format!("404 NAME_UNKNOWN: {}", unknown()));
+    }
+    match timed("referrers-api", repo.tags(Some(1))).await {
+        Err(Failure::Client(Error::Status {
+            status: 404,
+            errors,
+            ..
+        })) => Some(format!("404, and tags/list 404 ({errors}): {}", unknown())),
+        _ => None,
+    }
 }
 
 /// `sha256:0123456789ab…` for messages.

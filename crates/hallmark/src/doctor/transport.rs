@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::probes::{PROBE_TIMEOUT, Setup};
 use super::report::{Finding, Report, Status};
+use crate::UsageError;
 
 /// Bodies are read up to this size: probes only look at error codes and small documents.
 const BODY_LIMIT: usize = 64 << 10;
@@ -184,14 +185,21 @@ fn plain_finding(setup: &Setup<'_>, tls_failure: Option<&str>) -> Finding {
     ))
 }
 
-/// The extra CA certificates the client trusts.
+/// The extra CA certificates the client trusts. A file that cannot be used is a mistake in
+/// the command line or the client configuration, not a finding about the server.
 fn ca_roots(config: &ClientConfig) -> anyhow::Result<Vec<reqwest::Certificate>> {
     let mut roots = Vec::new();
+    let bad = |path: &std::path::Path, why: String| {
+        UsageError(format!(
+            "CA file {}: {why}; pass a PEM file of CA certificates with --ca-file or in \
+             ca_files",
+            path.display()
+        ))
+    };
     for path in &config.ca_files {
-        let pem = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
+        let pem = std::fs::read(path).map_err(|e| bad(path, format!("cannot read it: {e}")))?;
         let found = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| anyhow::anyhow!("cannot use CA file {}: {e}", path.display()))?;
+            .map_err(|e| bad(path, format!("not PEM certificates: {e}")))?;
         roots.extend(found);
     }
     Ok(roots)
