@@ -21,6 +21,7 @@ use crate::v1_support::{NotaryClient, NotaryServer, notary_installed};
 
 const GUN: &str = "example.com/app";
 const EVIDENCE: &str = "application/vnd.hallmark.notary-v1.evidence.v1+json";
+const SIGNATURE: &str = "application/vnd.cncf.notary.signature";
 
 /// `hallmark ARGS` with `COSIGN_PASSWORD` set, in `dir`; returns (exit code, stdout, stderr).
 fn run(cli: &Cli, dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -37,6 +38,11 @@ fn run(cli: &Cli, dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The JSON report a run printed, or a failure that shows what it said.
+fn parse_report(stdout: &str, stderr: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("no report ({e}): {stderr}"))
+}
+
 fn outcomes(report: &Value) -> BTreeMap<String, String> {
     report["tags"]
         .as_array()
@@ -51,8 +57,9 @@ fn outcomes(report: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Publishes `GUN` with tags v1, v3, moved and gone signed by `targets`, v2 by
-/// `targets/releases`, and the snapshot key rotated to the server.
+/// Publishes `GUN` with tags v1, latest (v1's image), v3, moved and gone signed by `targets`,
+/// v2 by `targets/releases`, beta by `targets/alice` only (which Docker does not resolve), and
+/// the snapshot key rotated to the server.
 fn publish(n: &NotaryClient, manifests: &BTreeMap<&str, Vec<u8>>) {
     for (name, bytes) in manifests {
         std::fs::write(n.work().join(format!("{name}.json")), bytes).expect("manifest file");
@@ -62,15 +69,45 @@ fn publish(n: &NotaryClient, manifests: &BTreeMap<&str, Vec<u8>>) {
     for tag in ["v1", "v3", "moved", "gone"] {
         n.ok(&["add", GUN, tag, &format!("{tag}.json")]);
     }
+    n.ok(&["add", GUN, "latest", "v1.json"]);
     n.ok(&["publish", GUN]);
     n.add_releases_delegation(GUN);
+    n.add_delegation(GUN, "targets/alice");
     n.ok(&["publish", GUN]);
     n.ok(&["add", GUN, "v2", "v2.json", "--roles", "targets/releases"]);
+    n.ok(&["add", GUN, "beta", "v3.json", "--roles", "targets/alice"]);
     n.ok(&["publish", GUN]);
     n.ok(&["key", "rotate", GUN, "snapshot", "-r"]);
     n.ok(&["publish", GUN]);
     let listed = n.ok(&["list", GUN]);
     assert!(listed.contains("v2") && listed.contains("gone"), "{listed}");
+}
+
+/// The expected tag → outcome map.
+fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(tag, outcome)| ((*tag).to_owned(), (*outcome).to_owned()))
+        .collect()
+}
+
+/// The trust policy of `cli`'s configuration directory.
+fn policy_path(cli: &Cli) -> std::path::PathBuf {
+    cli.home().join(".config/hallmark/trustpolicy.oci.json")
+}
+
+fn read_policy(cli: &Cli) -> Value {
+    serde_json::from_slice(&std::fs::read(policy_path(cli)).expect("policy")).expect("policy")
+}
+
+/// The statement of `policy` named `name`, or whose scopes are exactly `scopes`.
+fn statement<'a>(policy: &'a Value, pick: &dyn Fn(&Value) -> bool) -> &'a Value {
+    policy["trustPolicies"]
+        .as_array()
+        .expect("trustPolicies")
+        .iter()
+        .find(|p| pick(p))
+        .unwrap_or_else(|| panic!("no such statement in {policy:#}"))
 }
 
 #[test]
@@ -87,7 +124,8 @@ fn real_notary_repository_migrates_to_both_registries() {
     let state = work.path().join("state");
     let state = state.to_str().expect("utf-8");
 
-    // The images, identical in both registries; `moved` will be retagged after signing.
+    // The images, identical in both registries; `moved` will be retagged after signing, and
+    // `latest` names v1's image.
     let mut manifests = BTreeMap::new();
     let mut digests = BTreeMap::new();
     for tag in ["v1", "v2", "v3", "moved"] {
@@ -105,7 +143,7 @@ fn real_notary_repository_migrates_to_both_registries() {
     let n = NotaryClient::new(&notary.url());
     publish(&n, &manifests);
     for host in [&h, &d] {
-        cli.ok(&["tag", &format!("{host}/app:v1"), "moved"]);
+        cli.ok(&["tag", &format!("{host}/app:v1"), "moved", "latest"]);
     }
 
     // Listed from the server (trust on first use) and from the client's own cache.
@@ -118,11 +156,16 @@ fn real_notary_repository_migrates_to_both_registries() {
         .map(|t| t["role"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(roles, ["targets/releases"], "{listed}");
+    let root_key = listed["rootKeys"][0]["keyId"]
+        .as_str()
+        .expect("root key ID")
+        .to_owned();
     let trust_dir = n.trust_dir();
     let cached = cli.json(&["v1", "inspect", trust_dir.to_str().expect("utf-8"), GUN]);
-    assert_eq!(cached["tags"].as_array().map(Vec::len), Some(5), "{cached}");
+    assert_eq!(cached["tags"].as_array().map(Vec::len), Some(7), "{cached}");
 
     // Notary Project signatures into hallmark serve.
+    cli.ok(&["cert", "generate-test", "mine"]);
     cli.ok(&["cert", "generate-test", "migrated", "--default"]);
     let to = format!("{h}/app");
     let migrate = [
@@ -141,23 +184,101 @@ fn real_notary_repository_migrates_to_both_registries() {
         "-o",
         "json",
     ];
+
+    // A trust policy that cannot be read (here a symlink) stops the migration before
+    // anything is signed, rather than being replaced.
+    let policy = policy_path(&cli);
+    let elsewhere = work.path().join("policy-elsewhere.json");
+    std::fs::write(&elsewhere, "{}").expect("policy");
+    std::os::unix::fs::symlink(&elsewhere, &policy).expect("symlink");
     let (code, stdout, stderr) = run(&cli, work.path(), &migrate);
-    assert_eq!(code, 1, "moved and gone are not migrated: {stderr}");
-    let report: Value = serde_json::from_str(&stdout).expect("report");
-    let expected = [
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(referrers(&h, "app", &digests["v1"], SIGNATURE).is_empty());
+    assert_eq!(std::fs::read(&elsewhere).expect("policy"), b"{}");
+    std::fs::remove_file(&policy).expect("unlink");
+
+    // The user's policy: a statement for app and other, one for elsewhere. Both stay;
+    // app moves to a statement of its own that trusts what the shared one did and the
+    // new signer.
+    let shared = serde_json::json!({
+        "name": "shared",
+        "registryScopes": [to, format!("{h}/other")],
+        "signatureVerification": { "level": "strict" },
+        "trustStores": ["ca:mine"],
+        "trustedIdentities": ["x509.subject: C=US, ST=WA, O=mine, CN=mine"],
+    });
+    let unrelated = serde_json::json!({
+        "name": "unrelated",
+        "registryScopes": [format!("{h}/elsewhere")],
+        "signatureVerification": { "level": "audit" },
+        "trustStores": ["ca:mine"],
+        "trustedIdentities": ["*"],
+    });
+    let user_policy = serde_json::json!({
+        "version": "1.0",
+        "trustPolicies": [shared, unrelated],
+    });
+    std::fs::write(&policy, user_policy.to_string()).expect("policy");
+
+    // A dry run with no kept state trusts the root on first use, says so, and writes
+    // nothing: no state, no signature.
+    let fresh = work.path().join("fresh-state");
+    let mut dry = migrate.to_vec();
+    dry = dry
+        .into_iter()
+        .map(|a| {
+            if a == state {
+                fresh.to_str().expect("utf-8")
+            } else {
+                a
+            }
+        })
+        .collect();
+    dry.push("--dry-run");
+    let (code, stdout, stderr) = run(&cli, work.path(), &dry);
+    assert_eq!(
+        code, 1,
+        "moved, gone and beta would not be migrated: {stderr}"
+    );
+    let report = parse_report(&stdout, &stderr);
+    assert_eq!(report["rootTrust"], "first-use");
+    assert!(
+        stderr.contains("trusted on first use")
+            && stderr.contains(&root_key)
+            && stderr.contains("--root-key"),
+        "{stderr}"
+    );
+    assert!(!fresh.exists(), "a dry run saved state");
+    assert!(referrers(&h, "app", &digests["v1"], SIGNATURE).is_empty());
+    assert_eq!(read_policy(&cli), user_policy);
+
+    let (code, stdout, stderr) = run(&cli, work.path(), &migrate);
+    assert_eq!(code, 1, "moved, gone and beta are not migrated: {stderr}");
+    assert!(
+        !stderr.contains("first use"),
+        "the root was kept by v1 list: {stderr}"
+    );
+    let report = parse_report(&stdout, &stderr);
+    let migrated = [
+        ("beta", "not-resolved-by-docker"),
         ("gone", "missing"),
+        ("latest", "signed"),
         ("moved", "digest-mismatch"),
         ("v1", "signed"),
         ("v2", "signed"),
         ("v3", "signed"),
     ];
-    assert_eq!(
-        outcomes(&report),
-        expected.map(|(a, b)| (a.to_owned(), b.to_owned())).into()
-    );
+    assert_eq!(outcomes(&report), expect(&migrated), "{report:#}");
     for tag in ["v1", "v2", "v3"] {
         cli.ok(&["verify", &format!("{h}/app@{}", digests[tag])]);
     }
+    // v1 and latest share one image: one signature, and the evidence of each tag.
+    let signatures = |digest: &str| referrers(&h, "app", digest, SIGNATURE).len();
+    for tag in ["v1", "v2", "v3"] {
+        assert_eq!(signatures(&digests[tag]), 1, "{tag}");
+    }
+    assert_eq!(referrers(&h, "app", &digests["v1"], EVIDENCE).len(), 2);
     let evidence = referrers(&h, "app", &digests["v2"], EVIDENCE);
     assert_eq!(evidence.len(), 1);
     let annotations = &evidence[0]["annotations"];
@@ -167,16 +288,72 @@ fn real_notary_repository_migrates_to_both_registries() {
         annotations["dev.hallmark.notary-v1.role"],
         "targets/releases"
     );
+    assert_eq!(
+        annotations["dev.hallmark.notary-v1.root-trust"],
+        "saved-state"
+    );
 
-    // A rerun migrates nothing twice.
-    let (_, stdout, _) = run(&cli, work.path(), &migrate);
-    let again = outcomes(&serde_json::from_str(&stdout).expect("report"));
-    assert_eq!(again["v1"], "already-migrated");
-    assert_eq!(again["v2"], "already-migrated");
+    // The user's statements survive; app has its own, with the shared trust and ours.
+    let written = read_policy(&cli);
+    let by_name = |name: &'static str| move |p: &Value| p["name"] == name;
+    assert_eq!(
+        statement(&written, &by_name("shared"))["registryScopes"],
+        serde_json::json!([format!("{h}/other")])
+    );
+    assert_eq!(statement(&written, &by_name("unrelated")), &unrelated);
+    let ours = statement(&written, &|p| {
+        p["registryScopes"] == serde_json::json!([to])
+    });
+    assert_eq!(
+        ours["trustStores"],
+        serde_json::json!(["ca:mine", "ca:migrated"])
+    );
+    let identities = ours["trustedIdentities"].as_array().expect("identities");
+    assert_eq!(identities.len(), 2, "{ours:#}");
+    assert_eq!(identities[0], "x509.subject: C=US, ST=WA, O=mine, CN=mine");
+    assert!(
+        identities[1]
+            .as_str()
+            .is_some_and(|i| i.contains("migrated"))
+    );
+
+    // A later edit of that statement, and an interrupted run (v3's evidence never written):
+    // the rerun completes v3, with still one signature, migrates nothing twice and leaves
+    // the policy as the user left it.
+    let mut edited = written.clone();
+    for p in edited["trustPolicies"].as_array_mut().expect("statements") {
+        if p["registryScopes"] == serde_json::json!([to]) {
+            p["trustedIdentities"]
+                .as_array_mut()
+                .expect("identities")
+                .push("x509.subject: C=US, ST=WA, O=later, CN=later".into());
+        }
+    }
+    std::fs::write(&policy, edited.to_string()).expect("policy");
+    let v3_evidence = referrers(&h, "app", &digests["v3"], EVIDENCE);
+    let v3_evidence = v3_evidence[0]["digest"].as_str().expect("digest");
+    cli.ok(&["manifest", "delete", &format!("{h}/app@{v3_evidence}")]);
+    assert!(referrers(&h, "app", &digests["v3"], EVIDENCE).is_empty());
+    let (code, stdout, stderr) = run(&cli, work.path(), &migrate);
+    assert_eq!(code, 1, "{stderr}");
+    let again = outcomes(&parse_report(&stdout, &stderr));
+    let mut resumed = migrated;
+    for (tag, outcome) in &mut resumed {
+        if ["latest", "v1", "v2"].contains(&*tag) {
+            *outcome = "already-migrated";
+        }
+    }
+    assert_eq!(again, expect(&resumed));
+    for tag in ["v1", "v2", "v3"] {
+        assert_eq!(signatures(&digests[tag]), 1, "{tag}");
+    }
     assert_eq!(referrers(&h, "app", &digests["v2"], EVIDENCE).len(), 1);
+    assert_eq!(referrers(&h, "app", &digests["v3"], EVIDENCE).len(), 1);
+    assert_eq!(read_policy(&cli), edited);
 
-    // cosign signatures into distribution (no referrers API), the v* tags only. Evidence that
-    // someone pushed for v3 without a signature does not make v3 count as migrated.
+    // cosign signatures into distribution (no referrers API), the v* tags only, under the
+    // pinned root. Evidence that someone pushed for v3 without a signature does not make v3
+    // count as migrated.
     run(&cli, work.path(), &["cosign", "generate-key-pair"]);
     let note = work.path().join("note.txt");
     std::fs::write(&note, "not evidence\n").expect("note");
@@ -196,40 +373,75 @@ fn real_notary_repository_migrates_to_both_registries() {
         "dev.hallmark.notary-v1.migrated-to=cosign",
     ]);
     let to = format!("{d}/app");
-    let cosign = [
-        "v1",
-        "migrate",
-        "--from",
-        &notary.url(),
-        "--gun",
-        GUN,
-        "--to",
-        &to,
-        "--format",
-        "cosign",
-        "--key",
-        "cosign.key",
-        "--tags",
-        "v*",
-        "--state-dir",
-        state,
-        "-o",
-        "json",
+    let url = notary.url();
+    let cosign = |pattern: &str, more: &[&str]| {
+        let mut args = vec![
+            "v1",
+            "migrate",
+            "--from",
+            &url,
+            "--gun",
+            GUN,
+            "--to",
+            &to,
+            "--format",
+            "cosign",
+            "--key",
+            "cosign.key",
+            "--tags",
+            pattern,
+            "--root-key",
+            &root_key,
+            "--state-dir",
+            state,
+            "-o",
+            "json",
+        ];
+        args.extend(more);
+        run(&cli, work.path(), &args)
+    };
+    let (code, stdout, stderr) = cosign("v*", &["--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    let would = [
+        ("v1", "would-sign"),
+        ("v2", "would-sign"),
+        ("v3", "would-sign"),
     ];
-    let (dry_code, dry, _) = run(&cli, work.path(), &[&cosign[..], &["--dry-run"]].concat());
-    assert_eq!(dry_code, 0);
+    let dry = outcomes(&parse_report(&stdout, &stderr));
+    assert_eq!(dry, expect(&would));
+    let sig_tags = || {
+        let url = format!("http://{d}/v2/app/tags/list");
+        let body = reqwest::blocking::get(&url)
+            .and_then(|r| r.bytes())
+            .expect(&url);
+        let tags: Value = serde_json::from_slice(&body).expect("tag list");
+        tags["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter(|t| t.as_str().is_some_and(|t| t.ends_with(".sig")))
+            .count()
+    };
+    assert_eq!(sig_tags(), 0, "a dry run wrote a signature");
+
+    // A pattern that matches no signed tag is an error, naming the tags there are.
+    let (code, _, stderr) = cosign("nomatch*", &["--dry-run"]);
+    assert_eq!(code, 1);
     assert!(
-        outcomes(&serde_json::from_str(&dry).expect("report"))
-            .values()
-            .all(|o| o == "would-sign")
+        stderr.contains("no signed tag matches \"nomatch*\"")
+            && stderr.contains("beta, gone, latest, moved, v1, v2, v3"),
+        "{stderr}"
     );
-    let (code, stdout, stderr) = run(&cli, work.path(), &cosign);
+
+    let (code, stdout, stderr) = cosign("v*", &[]);
     assert_eq!(code, 0, "{stderr}\n{stdout}");
-    assert!(
-        outcomes(&serde_json::from_str(&stdout).expect("report"))
-            .values()
-            .all(|o| o == "signed")
-    );
+    // No progress drawn, nor any warning, when stderr is not a terminal.
+    assert_eq!(stderr, "");
+    let signed = [("v1", "signed"), ("v2", "signed"), ("v3", "signed")];
+    let report = parse_report(&stdout, &stderr);
+    assert_eq!(outcomes(&report), expect(&signed));
+    assert_eq!(report["rootTrust"], "pinned");
+    assert_eq!(sig_tags(), 3);
     for tag in ["v1", "v2", "v3"] {
         let (code, _, stderr) = run(
             &cli,
@@ -244,7 +456,12 @@ fn real_notary_repository_migrates_to_both_registries() {
         );
         assert_eq!(code, 0, "{stderr}");
     }
-    assert_eq!(referrers(&d, "app", &digests["v1"], EVIDENCE).len(), 1);
+    let evidence = referrers(&d, "app", &digests["v1"], EVIDENCE);
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(
+        evidence[0]["annotations"]["dev.hallmark.notary-v1.root-trust"],
+        "pinned"
+    );
     // v3 now has its real evidence beside the planted one.
     assert_eq!(referrers(&d, "app", &digests["v3"], EVIDENCE).len(), 2);
 }
@@ -423,6 +640,45 @@ fn v1_trust_scenario(server: &Server, notary_url: Option<&str>) {
     assert_eq!(report["notaryV1"]["tag"], "signed");
     assert_eq!(report["notaryV1"]["role"], "targets");
     assert!(verify(&format!("{gun}:signed")).status.success());
+
+    // user_metadata_cannot_pass_by_v1: v1 data carries none, so -m fails closed.
+    let signed = format!("{gun}@{}", digests["signed"]);
+    let mut args = vec!["verify", signed.as_str(), "-m", "env=prod"];
+    if let Some(url) = notary_url {
+        args.extend(["--notary-v1-server", url]);
+    }
+    let refused = cli.output(&args);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("carries no user metadata"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // trusted_identity_cannot_pass_by_v1: identities name signing certificates v1 lacks.
+    let init = |identity: &str| {
+        cli.ok(&[
+            "policy",
+            "init",
+            "--force",
+            "--name",
+            "v1",
+            "--scope",
+            &gun,
+            "--trust-store",
+            "notaryV1:v1root",
+            "--trusted-identity",
+            identity,
+        ])
+    };
+    init("x509.subject: CN=release, O=example, L=x, ST=y, C=US");
+    let refused = verify(&signed);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("names trusted identities"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    init("*");
 
     let refused = verify(&format!("{gun}@{}", digests["unsigned"]));
     assert_eq!(refused.status.code(), Some(1));

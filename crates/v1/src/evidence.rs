@@ -1,12 +1,14 @@
 //! The v1 evidence of a migrated tag: an OCI artifact whose `subject` is the image, holding
 //! the Notary v1 metadata files that verified the tag (root, timestamp, snapshot, targets and
 //! the delegation that signed it) exactly as they were served, with annotations that say which
-//! repository, tag and role, which keys signed, when the role expires and when it was
-//! verified. It is found through the referrers API (or tag schema) by its artifact type.
+//! repository, tag and role, which keys signed, when the role expires, how the v1 root was
+//! trusted (pinned, kept from an earlier run, or on first use) and when it was verified. It
+//! is found through the referrers API (or tag schema) by its artifact type.
 //!
-//! A tag's evidence is written after its new signature, so its presence marks the tag as
-//! migrated to that signature format: a rerun skips it, an interrupted run redoes only what
-//! has none, and migrating to the other format as well leaves evidence for each.
+//! A tag's evidence is written after its new signature, so its presence, beside a signature
+//! by the key that verifies, marks the tag as migrated to that signature format: a rerun
+//! skips it, an interrupted run redoes only what has none (reusing a signature already
+//! there), and migrating to the other format as well leaves evidence for each.
 
 use std::collections::BTreeMap;
 
@@ -39,8 +41,34 @@ pub const SIGNED_BY_ANNOTATION: &str = "dev.hallmark.notary-v1.signed-by";
 pub const EXPIRES_ANNOTATION: &str = "dev.hallmark.notary-v1.expires";
 /// Annotation: the root version trusted when verifying.
 pub const ROOT_VERSION_ANNOTATION: &str = "dev.hallmark.notary-v1.root-version";
+/// Annotation: how the v1 root was trusted ([`RootTrust`]: `pinned`, `saved-state`,
+/// `first-use`).
+pub const ROOT_TRUST_ANNOTATION: &str = "dev.hallmark.notary-v1.root-trust";
 /// Annotation: when Hallmark verified the metadata (RFC 3339).
 pub const VERIFIED_ANNOTATION: &str = "dev.hallmark.notary-v1.verified-at";
+
+/// How the v1 root that verified the metadata was trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootTrust {
+    /// The user pinned a root key or certificate (`--root-key`, `--root-cert`).
+    Pinned,
+    /// The root an earlier run trusted, kept in the state directory (or one it rotated to).
+    SavedState,
+    /// Trusted on first use: the root as the source gave it, vouching for itself.
+    FirstUse,
+}
+
+impl RootTrust {
+    /// `pinned`, `saved-state` or `first-use`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootTrust::Pinned => "pinned",
+            RootTrust::SavedState => "saved-state",
+            RootTrust::FirstUse => "first-use",
+        }
+    }
+}
 
 /// An evidence artifact ready to push: its blobs, then its manifest.
 #[derive(Debug, Clone)]
@@ -78,14 +106,15 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The evidence of `target` (from `verified`, for `gun`) attached to `subject`, migrated to
-/// `format`.
+/// The evidence of `target` (from `verified`, for `gun`, under a root trusted as
+/// `root_trust`) attached to `subject`, migrated to `format`.
 pub fn build(
     verified: &Verified,
     gun: &Gun,
     target: &SignedTarget,
     subject: &Descriptor,
     format: &str,
+    root_trust: RootTrust,
     now: OffsetDateTime,
 ) -> Result<Evidence, Error> {
     let mut layers = vec![
@@ -125,6 +154,7 @@ pub fn build(
             SIGNED_BY_ANNOTATION: signed_by.join(","),
             EXPIRES_ANNOTATION: expires,
             ROOT_VERSION_ANNOTATION: verified.root.signed.version.to_string(),
+            ROOT_TRUST_ANNOTATION: root_trust.as_str(),
             VERIFIED_ANNOTATION: rfc3339(now),
         },
     });
@@ -232,8 +262,10 @@ mod tests {
         let empty = b"{}";
         let subject = Descriptor::new(media_type::OCI_MANIFEST, Algorithm::Sha256.digest(empty), 2);
         let now = time::macros::datetime!(2026-12-04 00:00:00 UTC);
-        let evidence = build(&verified, &gun, &target, &subject, "notation", now).unwrap();
+        let trust = RootTrust::FirstUse;
+        let evidence = build(&verified, &gun, &target, &subject, "notation", trust, now).unwrap();
         let manifest: Value = serde_json::from_slice(&evidence.manifest).unwrap();
+        assert_eq!(manifest["annotations"][ROOT_TRUST_ANNOTATION], "first-use");
         let signed_by = manifest["annotations"][SIGNED_BY_ANNOTATION]
             .as_str()
             .unwrap();

@@ -1,22 +1,26 @@
 //! Migration of Notary v1 signed tags to signatures stored next to the image.
 //!
-//! The v1 data has been verified by the caller. For each tag Docker would resolve (signed by
-//! `targets/releases`, else `targets`), optionally filtered by a glob, in three passes over
-//! all tags (each pass `concurrency` tags at a time):
+//! The v1 data has been verified by the caller. Each signed tag matching the glob, if given,
+//! is reported. Tags Docker would not resolve (signed only by delegations other than
+//! `targets/releases` and `targets`) are reported as such and not signed; the others go
+//! through three passes (each pass `concurrency` at a time, with progress per tag):
 //!
 //! 1. Check: the registry's manifest for the tag must have exactly the digest and size v1
 //!    signed; a tag missing from the registry, or whose digest or size differs, is reported
-//!    and not signed. A tag whose evidence is already attached is reported as migrated.
-//! 2. Sign: a Notary Project signature (a JWS envelope as a referrer; skipped when one by the
-//!    same certificate chain is already there) or a cosign signature (appended to the `.sig`
-//!    tag, duplicates skipped, all images settled at once).
-//! 3. Evidence: the verified v1 metadata of the tag, attached as a referrer (`evidence`); the
-//!    metadata files every tag shares are pushed once, then one manifest per tag.
+//!    and not signed. A tag whose evidence is attached and whose image a signature by our key
+//!    already covers is reported as migrated.
+//! 2. Sign: once per distinct image, however many tags name it: a Notary Project signature
+//!    (a JWS envelope as a referrer; skipped when one by the same certificate chain is
+//!    already there) or a cosign signature (appended to the `.sig` tag, duplicates skipped,
+//!    all images settled at once). Every tag of the image shares the outcome.
+//! 3. Evidence: the verified v1 metadata of each tag, attached as a referrer (`evidence`);
+//!    the metadata files every tag shares are pushed once, then one manifest per tag.
 //!
 //! Evidence comes last, so a rerun redoes only tags whose migration did not finish; a tag
 //! counts as migrated only when its evidence is there and a signature by our key verifies.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use futures_util::{StreamExt, stream};
 use hallmark_client::{NoProgress, Target};
@@ -31,7 +35,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::Error;
-use crate::evidence;
+use crate::evidence::{self, RootTrust};
 
 /// How tags are signed anew.
 pub enum Format {
@@ -81,7 +85,47 @@ pub struct Plan<'a> {
     pub concurrency: usize,
     /// The signing time.
     pub now: OffsetDateTime,
+    /// How the v1 root was trusted, as the evidence records.
+    pub root_trust: RootTrust,
+    /// Told as each tag gets through each pass.
+    pub progress: &'a dyn TagProgress,
 }
+
+/// The passes of a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Checking the tags against the registry.
+    Check,
+    /// Signing their images.
+    Sign,
+    /// Attaching their evidence.
+    Evidence,
+}
+
+impl Pass {
+    /// `check`, `sign` or `evidence`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Check => "check",
+            Pass::Sign => "sign",
+            Pass::Evidence => "evidence",
+        }
+    }
+}
+
+/// Receives the progress of a migration, tag by tag; every method has a do-nothing default.
+pub trait TagProgress: Send + Sync {
+    /// `pass` starts over `tags` tags.
+    fn start(&self, _pass: Pass, _tags: usize) {}
+    /// `tag` is through the current pass.
+    fn done(&self, _tag: &str) {}
+}
+
+/// Progress that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTagProgress;
+
+impl TagProgress for NoTagProgress {}
 
 /// What became of a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -99,6 +143,9 @@ pub enum Outcome {
     DigestMismatch,
     /// The registry's manifest has the digest but another size (a broken v1 record).
     SizeMismatch,
+    /// Only delegations `docker pull` does not use sign it (neither `targets/releases` nor
+    /// `targets`): not signed anew, as Docker never verified it.
+    NotResolvedByDocker,
     /// Something failed; see the detail.
     Failed,
 }
@@ -163,21 +210,60 @@ struct Candidate {
     subject: Descriptor,
 }
 
+/// The names of the signed tags `pattern` matches (all without one), by any role, sorted.
+pub fn selected_tags<'v>(verified: &'v Verified, pattern: Option<&str>) -> Vec<&'v str> {
+    let mut names: Vec<&str> = verified
+        .signed_targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| pattern.is_none_or(|p| glob(p, name)))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The report lines of the selected tags Docker does not resolve: each named once, by the
+/// first role that signs it (in the order the verifier read them).
+fn not_resolved(plan: &Plan<'_>, docker: &BTreeMap<&str, &SignedTarget>) -> Vec<TagReport> {
+    let mut lines: BTreeMap<&str, TagReport> = BTreeMap::new();
+    for t in &plan.verified.signed_targets {
+        if docker.contains_key(t.name.as_str()) || !plan.tags.is_none_or(|p| glob(p, &t.name)) {
+            continue;
+        }
+        lines.entry(t.name.as_str()).or_insert_with(|| {
+            let mut line = report_line(t);
+            line.outcome = Outcome::NotResolvedByDocker;
+            line.detail = Some(format!(
+                "signed only by {}, which docker pull does not use",
+                t.role.as_str()
+            ));
+            line
+        });
+    }
+    lines.into_values().collect()
+}
+
 /// Runs the three passes; one report line per tag, in tag order, and where the time went.
 pub async fn migrate(plan: &Plan<'_>) -> (Vec<TagReport>, Timings) {
     let mut timings = Timings::default();
     let started = std::time::Instant::now();
-    let tags: Vec<SignedTarget> = plan
-        .verified
-        .docker_targets()
-        .into_values()
+    let docker = plan.verified.docker_targets();
+    let tags: Vec<SignedTarget> = docker
+        .values()
         .filter(|t| plan.tags.is_none_or(|p| glob(p, &t.name)))
-        .cloned()
+        .map(|t| (*t).clone())
         .collect();
     let mut reports: Vec<TagReport> = tags.iter().map(report_line).collect();
+    let unresolved = not_resolved(plan, &docker);
 
+    plan.progress.start(Pass::Check, tags.len());
     let checks: Vec<(usize, Result<Check, Error>)> = stream::iter(tags.iter().enumerate())
-        .map(|(i, t)| async move { (i, check(plan, t).await) })
+        .map(|(i, t)| async move {
+            let check = check(plan, t).await;
+            plan.progress.done(&t.name);
+            (i, check)
+        })
         .buffer_unordered(plan.concurrency.max(1))
         .collect()
         .await;
@@ -202,10 +288,11 @@ pub async fn migrate(plan: &Plan<'_>) -> (Vec<TagReport>, Timings) {
         for c in &candidates {
             reports[c.index].outcome = Outcome::WouldSign;
         }
-        return (reports, timings);
+        return (in_tag_order(reports, unresolved), timings);
     }
 
     let started = std::time::Instant::now();
+    plan.progress.start(Pass::Sign, candidates.len());
     let signed = sign_all(plan, &candidates).await;
     let mut to_attest = Vec::new();
     for (c, result) in candidates.iter().zip(signed) {
@@ -219,6 +306,7 @@ pub async fn migrate(plan: &Plan<'_>) -> (Vec<TagReport>, Timings) {
     }
     timings.sign_ms = millis(started);
     let started = std::time::Instant::now();
+    plan.progress.start(Pass::Evidence, to_attest.len());
     let evidence = push_evidence(plan, &to_attest).await;
     for (i, result) in evidence {
         match result {
@@ -230,7 +318,13 @@ pub async fn migrate(plan: &Plan<'_>) -> (Vec<TagReport>, Timings) {
         }
     }
     timings.evidence_ms = millis(started);
-    (reports, timings)
+    (in_tag_order(reports, unresolved), timings)
+}
+
+fn in_tag_order(mut reports: Vec<TagReport>, more: Vec<TagReport>) -> Vec<TagReport> {
+    reports.extend(more);
+    reports.sort_by(|a, b| a.tag.cmp(&b.tag));
+    reports
 }
 
 fn report_line(t: &SignedTarget) -> TagReport {
@@ -334,18 +428,56 @@ fn cosign_append(
     )?)
 }
 
-/// Pass 2: the signatures of every candidate, in order.
-async fn sign_all(plan: &Plan<'_>, candidates: &[Candidate]) -> Vec<Result<String, Error>> {
-    match plan.format {
+/// Pass 2: the signature of every candidate, in order. Each distinct image is signed once
+/// (tags sharing a digest share one signature, and its failure).
+async fn sign_all(plan: &Plan<'_>, candidates: &[Candidate]) -> Vec<Result<String, Arc<Error>>> {
+    let mut subjects: Vec<(&Descriptor, Vec<&str>)> = Vec::new();
+    let mut by_digest: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut subject_of = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let i = *by_digest
+            .entry(c.subject.digest.as_str())
+            .or_insert_with(|| {
+                subjects.push((&c.subject, Vec::new()));
+                subjects.len() - 1
+            });
+        if let Some((_, tags)) = subjects.get_mut(i) {
+            tags.push(c.target.name.as_str());
+        }
+        subject_of.push(i);
+    }
+    let done = |tags: &[&str]| tags.iter().for_each(|t| plan.progress.done(t));
+    let signed: Vec<Result<String, Error>> = match plan.format {
         Format::Notation { key, chain } => {
-            stream::iter(candidates)
-                .map(|c| notation_sign(plan, key, chain, &c.subject))
+            stream::iter(&subjects)
+                .map(|(subject, tags)| async move {
+                    let signed = notation_sign(plan, key, chain, subject).await;
+                    done(tags);
+                    signed
+                })
                 .buffered(plan.concurrency.max(1))
                 .collect()
                 .await
         }
-        Format::Cosign { key, public } => cosign_sign(plan, key, public, candidates).await,
-    }
+        Format::Cosign { key, public } => {
+            let images: Vec<&Descriptor> = subjects.iter().map(|(s, _)| *s).collect();
+            let signed = cosign_sign(plan, key, public, &images).await;
+            subjects.iter().for_each(|(_, tags)| done(tags));
+            signed
+        }
+    };
+    let signed: Vec<Result<String, Arc<Error>>> =
+        signed.into_iter().map(|r| r.map_err(Arc::new)).collect();
+    subject_of
+        .into_iter()
+        .map(|i| {
+            signed.get(i).cloned().unwrap_or_else(|| {
+                Err(Arc::new(Error::Encoding(
+                    "no result for a signature".to_owned(),
+                )))
+            })
+        })
+        .collect()
 }
 
 async fn notation_sign(
@@ -384,12 +516,12 @@ async fn cosign_sign(
     plan: &Plan<'_>,
     key: &SigningKey,
     public: &PublicKey,
-    candidates: &[Candidate],
+    images: &[&Descriptor],
 ) -> Vec<Result<String, Error>> {
-    let mut appends = Vec::with_capacity(candidates.len());
-    let mut prepared = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        match cosign_append(plan, key, public, &c.subject) {
+    let mut appends = Vec::with_capacity(images.len());
+    let mut prepared = Vec::with_capacity(images.len());
+    for subject in images {
+        match cosign_append(plan, key, public, subject) {
             Ok(append) => {
                 appends.push(append);
                 prepared.push(Ok(appends.len() - 1));
@@ -427,6 +559,7 @@ async fn push_evidence(
             &c.target,
             &c.subject,
             plan.format.name(),
+            plan.root_trust,
             plan.now,
         );
         if let Ok(e) = &evidence {
@@ -457,12 +590,13 @@ async fn push_evidence(
             .map(|(i, _)| (i, Err(Error::EvidenceBlobs(why.clone()))))
             .collect();
     }
-    stream::iter(built)
-        .map(|(i, evidence)| async move {
+    stream::iter(built.into_iter().zip(tags))
+        .map(|((i, evidence), c)| async move {
             let result = match evidence {
                 Ok(e) => push_evidence_manifest(plan, e.manifest).await,
                 Err(e) => Err(e),
             };
+            plan.progress.done(&c.target.name);
             (i, result)
         })
         .buffer_unordered(plan.concurrency.max(1))
@@ -483,20 +617,37 @@ async fn push_evidence_manifest(plan: &Plan<'_>, manifest: bytes::Bytes) -> Resu
     Ok(digest.to_string())
 }
 
-/// `*` any run of characters, `?` one character, everything else itself.
+/// `*` any run of characters, `?` one character, everything else itself. Iterative, with
+/// one backtrack point (the last `*`): at most pattern × text steps, never exponential.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    go(&p, &t)
+    let (mut pi, mut ti) = (0, 0);
+    // After the last `*` seen: where the pattern resumes, and where in the text it matched.
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(&c) = t.get(ti) {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi + 1, ti));
+                pi += 1;
+            }
+            Some(&q) if q == '?' || q == c => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                // The `*` takes one more character; the rest of the pattern tries again.
+                Some((resume, from)) => {
+                    star = Some((resume, from + 1));
+                    pi = resume;
+                    ti = from + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]
@@ -511,5 +662,25 @@ mod tests {
         assert!(!glob("v?", "v10"));
         assert!(!glob("v1.*", "v2.0"));
         assert!(glob("*-rc*", "1.0-rc2"));
+        assert!(glob("", ""));
+        assert!(!glob("", "a"));
+        assert!(glob("**", ""));
+        assert!(glob("a*b?c", "aXXbYc"));
+        assert!(!glob("a*b?c", "aXXbc"));
+        assert!(glob("*?", "x"));
+        assert!(!glob("?*", ""));
+        assert!(glob("v*.*", "v1.2.3"));
+        assert!(glob("ä?", "äö"));
+    }
+
+    #[test]
+    fn pathological_globs_stay_fast() {
+        // A backtracking matcher takes exponential time on these.
+        let text = "a".repeat(4000);
+        let pattern = format!("{}b", "*a".repeat(40));
+        let started = std::time::Instant::now();
+        assert!(!glob(&pattern, &text));
+        assert!(glob(&format!("{}*", "*a".repeat(40)), &text));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

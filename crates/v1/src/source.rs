@@ -11,7 +11,8 @@
 //! trust directory, the files are the client cache `notary` or `docker trust` left.
 //!
 //! The trusted state (root file and versions) of each server and repository is kept in a
-//! state directory after every successful verification, so that the next run detects a
+//! state directory after every successful verification (except a check that must write
+//! nothing, [`check_verified`], which only reads it), so that the next run detects a
 //! rollback or a root it did not rotate to. Each save merges into the stored state and never
 //! lowers a floor, also for delegations the run did not see. With none, the first root is
 //! trusted on first use unless the user pinned a root key or certificate.
@@ -466,6 +467,23 @@ pub async fn load_verified(
     state: Option<&StateDir>,
     now: OffsetDateTime,
 ) -> Result<Verified, Error> {
+    let verified = check_verified(source, gun, pin, state, now).await?;
+    if let Some(dir) = state {
+        dir.save(source, gun, &verified)?;
+    }
+    Ok(verified)
+}
+
+/// Fetches and verifies `gun` as [`load_verified`] does, against the trusted state from
+/// `state` (if given), but saves nothing: not even a root trusted on first use. For a dry
+/// run, which writes nothing.
+pub async fn check_verified(
+    source: &Source,
+    gun: &Gun,
+    pin: &RootPin,
+    state: Option<&StateDir>,
+    now: OffsetDateTime,
+) -> Result<Verified, Error> {
     let trusted = match state {
         Some(dir) => dir.load(source, gun)?,
         None => TrustedState::default(),
@@ -477,11 +495,7 @@ pub async fn load_verified(
         trusted: &trusted,
         now,
     };
-    let verified = verifier.verify(&files).map_err(|e| Error::tuf(gun, e))?;
-    if let Some(dir) = state {
-        dir.save(source, gun, &verified)?;
-    }
-    Ok(verified)
+    verifier.verify(&files).map_err(|e| Error::tuf(gun, e))
 }
 
 #[cfg(test)]

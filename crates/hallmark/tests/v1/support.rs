@@ -156,6 +156,19 @@ impl NotaryClient {
     /// Adds a `targets/releases` delegation with a fresh key (openssl, SEC1 form, which the
     /// Debian build imports) and imports its private key.
     pub fn add_releases_delegation(&self, gun: &str) {
+        self.add_delegation(gun, "targets/releases");
+    }
+
+    /// Adds delegation `role` (`targets/NAME`, for all paths) with a fresh key, as
+    /// [`NotaryClient::add_releases_delegation`] does.
+    pub fn add_delegation(&self, gun: &str, role: &str) {
+        let name = role.rsplit('/').next().expect("role name");
+        let (key, cert, sec1) = (
+            format!("{name}.key"),
+            format!("{name}.crt"),
+            format!("{name}-sec1.key"),
+        );
+        let subject = format!("/CN={name}");
         let run = |args: &[&str]| {
             let out = Command::new("openssl")
                 .args(args)
@@ -173,29 +186,16 @@ impl NotaryClient {
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-keyout",
-            "releases.key",
+            &key,
             "-out",
-            "releases.crt",
+            &cert,
             "-days",
             "400",
             "-subj",
-            "/CN=releases",
+            &subject,
         ]);
-        run(&["ec", "-in", "releases.key", "-out", "releases-sec1.key"]);
-        self.ok(&[
-            "delegation",
-            "add",
-            gun,
-            "targets/releases",
-            "releases.crt",
-            "--all-paths",
-        ]);
-        self.ok(&[
-            "key",
-            "import",
-            "releases-sec1.key",
-            "--role",
-            "targets/releases",
-        ]);
+        run(&["ec", "-in", &key, "-out", &sec1]);
+        self.ok(&["delegation", "add", gun, role, &cert, "--all-paths"]);
+        self.ok(&["key", "import", &sec1, "--role", role]);
     }
 }
