@@ -7,7 +7,7 @@
 //! serves.
 //!
 //! A handler takes the request body out of its slot only when it reads it; a body left there
-//! is drained by the caller ([`crate::drain`]).
+//! is drained by the caller (`hallmark_registry::drain`).
 
 use std::sync::Arc;
 

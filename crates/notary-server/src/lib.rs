@@ -11,13 +11,13 @@
 //! - [`signer`]: the server's snapshot and timestamp keys and what it signs with them.
 //! - [`store`]: the [`TrustDataStore`] trait; [`fs_store`]: its filesystem implementation.
 //! - [`multipart`]: the form the client uploads; [`error`]: the error answers.
-//! - `drain`: the body of a request refused before it was read, drained (within bounds) so
-//!   that the client gets the answer rather than a reset connection.
+//!
+//! The body of a request refused before it was read is drained (within bounds) by the
+//! registry's [`hallmark_registry::drain`], so the client gets the answer, not a reset.
 //!
 //! Metadata is parsed and verified by `hallmark-tuf`, with the rules its client applies.
 //! There is no authentication of its own: the registry has none either, so both are open.
 
-mod drain;
 pub mod error;
 pub mod fs_store;
 mod handlers;
@@ -86,6 +86,7 @@ async fn intercept(
     );
     async move {
         let started = Instant::now();
+        let (request, leftover) = hallmark_registry::drain::track(request);
         let (parts, body) = request.into_parts();
         let mut body = Some(body);
         let response = match route::parse(parts.uri.path()) {
@@ -94,9 +95,8 @@ async fn intercept(
         };
         // A body the endpoint did not read: a refusal sent while the client is still writing
         // must not end in a reset.
-        if let Some(body) = body {
-            drain::drain(body, &parts.headers).await;
-        }
+        drop(body);
+        leftover.drain().await;
         tracing::debug!(
             status = response.status().as_u16(),
             micros = started.elapsed().as_micros() as u64,

@@ -8,6 +8,8 @@
 //! is lost. So the dispatcher reads and drops what the handler left, within bounds, before it
 //! answers. A client that sent `Expect: 100-continue` and was refused before the body was
 //! asked for is still waiting to send it: reading would invite the whole body, so it is left.
+//!
+//! Public for the Notary v1 API served beside the registry, whose refusals meet the same.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -27,7 +29,7 @@ const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
 /// Where the unread rest of a request body ends up when the handler drops it.
 #[derive(Debug, Default)]
-pub(crate) struct Leftover {
+pub struct Leftover {
     rest: Arc<Mutex<Option<Rest>>>,
     declared: Option<u64>,
     expects_continue: bool,
@@ -42,7 +44,7 @@ struct Rest {
 }
 
 /// Wraps the request's body so that its unread rest, if any, can be drained afterwards.
-pub(crate) fn track(request: Request<Body>) -> (Request<Body>, Leftover) {
+pub fn track(request: Request<Body>) -> (Request<Body>, Leftover) {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -74,7 +76,7 @@ pub(crate) fn track(request: Request<Body>) -> (Request<Body>, Leftover) {
 
 impl Leftover {
     /// Reads and drops what the handler left of the body, within the bounds.
-    pub(crate) async fn drain(self) {
+    pub async fn drain(self) {
         let rest = self.rest.lock().unwrap_or_else(|p| p.into_inner()).take();
         let Some(Rest {
             stream: mut rest,

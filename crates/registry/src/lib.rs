@@ -7,7 +7,7 @@
 //!
 //! Spec: <https://github.com/opencontainers/distribution-spec/blob/main/spec.md>
 
-mod drain;
+pub mod drain;
 pub mod error;
 mod handlers;
 pub mod route;

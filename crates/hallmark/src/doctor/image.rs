@@ -1,8 +1,9 @@
 //! The throwaway subject of `doctor --write`, in the most portable form there is: an OCI
 //! image manifest (image spec 1.0, which every current registry takes) with a real image
 //! config (`application/vnd.oci.image.config.v1+json`) and one uncompressed tar layer
-//! (`application/vnd.oci.image.layer.v1.tar`, a layer type the image spec has had from 1.0). Nothing in it needs OCI 1.1, so a registry
-//! that refuses the artifact pushed next refuses it for its `subject` and `artifactType`.
+//! (`application/vnd.oci.image.layer.v1.tar`, a layer type the image spec has had from 1.0).
+//! Nothing in it needs OCI 1.1, so a registry that refuses the artifact pushed next refuses
+//! it for its `subject` and `artifactType`.
 //!
 //! The config and the layer both carry the probe's nonce: their digests, and the
 //! manifest's, belong to this probe alone, so deleting them cannot remove anyone else's
