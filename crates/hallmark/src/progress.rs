@@ -1,5 +1,6 @@
-//! Transfer progress on the terminal: one bar per blob in flight and one for the total, with
-//! rates, drawn on stderr only when stderr is a terminal, so logs and pipes stay clean.
+//! Progress on the terminal, drawn on stderr only when stderr is a terminal, so logs and pipes
+//! stay clean: for transfers, one bar per blob in flight and one for the total, with rates;
+//! for `v1 migrate`, one bar counting the tags of each pass.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -7,6 +8,7 @@ use std::sync::Mutex;
 
 use hallmark_client::{NoProgress, Outcome, Progress};
 use hallmark_oci::{Descriptor, Digest};
+use hallmark_v1::migrate::{NoTagProgress, Pass, TagProgress};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Bars for a transfer.
@@ -87,5 +89,39 @@ impl Progress for Bars {
 impl Drop for Bars {
     fn drop(&mut self) {
         self.total.finish();
+    }
+}
+
+/// Per-tag progress of `v1 migrate`'s passes when stderr is a terminal, else nothing.
+pub fn for_tags() -> Box<dyn TagProgress> {
+    if !std::io::stderr().is_terminal() {
+        return Box::new(NoTagProgress);
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{prefix:>12} {bar:30} {pos:>6}/{len:<6} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    Box::new(TagBar(bar))
+}
+
+struct TagBar(ProgressBar);
+
+impl TagProgress for TagBar {
+    fn start(&self, pass: Pass, tags: usize) {
+        self.0.reset();
+        self.0.set_length(tags as u64);
+        self.0.set_prefix(pass.name());
+        self.0.set_message("");
+    }
+
+    fn done(&self, tag: &str) {
+        self.0.set_message(tag.to_owned());
+        self.0.inc(1);
+    }
+}
+
+impl Drop for TagBar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }

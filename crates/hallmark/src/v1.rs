@@ -15,7 +15,6 @@
 //! Exit codes: 0 success; 1 verification failed, `--tags` matched no signed tag, or some tag
 //! was not migrated (each reason is printed, after the report); 2 invalid command line.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -24,12 +23,9 @@ use hallmark_oci::ImageRef;
 use hallmark_trust::{ConfigDir, OciTrustPolicyDocument, PolicyFileError};
 use hallmark_tuf::{Gun, KeyId, RoleName, RootPin, TrustDir, Verified};
 use hallmark_v1::evidence::RootTrust;
-use hallmark_v1::migrate::{
-    self, Format, NoTagProgress, Outcome, Pass, Plan, TagProgress, TagReport,
-};
+use hallmark_v1::migrate::{self, Format, Outcome, Plan, TagReport};
 use hallmark_v1::source::{Source, StateDir, check_verified, load_verified};
 use hallmark_x509::Certificate;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -465,7 +461,7 @@ fn migrate_tags(args: MigrateArgs) -> anyhow::Result<()> {
 
     let client = args.client.client(&[to.registry.as_str()])?;
     let target = Target::Remote(client.repository(&to.registry, to.repository.clone()));
-    let progress = tag_progress();
+    let progress = crate::progress::for_tags();
     let plan = Plan {
         verified: &verified,
         gun: &gun,
@@ -544,41 +540,6 @@ fn tag_list(tags: &[&str]) -> String {
             tags[..SHOWN].join(", "),
             n - SHOWN
         ),
-    }
-}
-
-/// Per-tag progress on stderr when it is a terminal (as [`crate::progress::for_terminal`]
-/// draws transfers), else nothing, so logs and pipes stay clean.
-fn tag_progress() -> Box<dyn TagProgress> {
-    if !std::io::stderr().is_terminal() {
-        return Box::new(NoTagProgress);
-    }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{prefix:>12} {bar:30} {pos:>6}/{len:<6} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    Box::new(TagBar(bar))
-}
-
-struct TagBar(ProgressBar);
-
-impl TagProgress for TagBar {
-    fn start(&self, pass: Pass, tags: usize) {
-        self.0.reset();
-        self.0.set_length(tags as u64);
-        self.0.set_prefix(pass.name());
-        self.0.set_message("");
-    }
-
-    fn done(&self, tag: &str) {
-        self.0.set_message(tag.to_owned());
-        self.0.inc(1);
-    }
-}
-
-impl Drop for TagBar {
-    fn drop(&mut self) {
-        self.0.finish_and_clear();
     }
 }
 
