@@ -35,7 +35,9 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use hallmark_storage::fs::atomic::{ensure_dir, remove, sync_dir};
+use hallmark_storage::fs::atomic::{
+    ensure_dir, read_optional, remove, sync_dir, temp_path, write_file_with_mode,
+};
 use hallmark_tuf::{KeyId, RoleName};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -151,21 +153,21 @@ impl FsTrustStore {
             .collect();
         let bytes = serde_json::to_vec(&map).unwrap_or_default();
         let dest = self.repo(gun).join("current.json");
-        write_file(&self.tmp, &dest, &bytes, None).map_err(io_err("writing current.json"))
+        write_file_with_mode(&self.tmp, &dest, &bytes, None).map_err(io_err("writing current.json"))
     }
 
     fn write_version(&self, gun: &ServerGun, file: &RoleFile) -> Result<(), StoreError> {
         let dir = self.role_dir(gun, &file.role);
         let what = format!("writing {} version {}", file.role, file.version);
         let dest = dir.join(format!("{}.json", file.version));
-        write_file(&self.tmp, &dest, &file.bytes, None).map_err(io_err(what.clone()))?;
+        write_file_with_mode(&self.tmp, &dest, &file.bytes, None).map_err(io_err(what.clone()))?;
         for algorithm in CHECKSUMS {
             let Some(sum) = Checksum::of(algorithm, &file.bytes) else {
                 continue;
             };
             let index = dir.join(format!("{}.{algorithm}", sum.hex()));
             let version = file.version.to_string();
-            write_file(&self.tmp, &index, version.as_bytes(), None)
+            write_file_with_mode(&self.tmp, &index, version.as_bytes(), None)
                 .map_err(io_err(what.clone()))?;
         }
         Ok(())
@@ -403,14 +405,14 @@ impl TrustDataStore for FsTrustStore {
             .key_dir_private(gun, role)
             .map_err(io_err("creating the server key directory"))?;
         // The key before the pointer to it, so `active` never names a missing key.
-        write_file(
+        write_file_with_mode(
             &self.tmp,
             &dir.join(format!("{id}.key")),
             pkcs8,
             Some(0o600),
         )
         .map_err(io_err("writing a server key"))?;
-        write_file(&self.tmp, &dir.join("active"), id.as_str().as_bytes(), None)
+        write_file_with_mode(&self.tmp, &dir.join("active"), id.as_str().as_bytes(), None)
             .map_err(io_err("writing the active key"))
     }
 
@@ -472,45 +474,6 @@ fn repair_changefeed(path: &Path) -> io::Result<u64> {
         .max()
         .unwrap_or(0);
     Ok(last + 1)
-}
-
-fn temp_path(tmp_dir: &Path) -> PathBuf {
-    tmp_dir.join(uuid::Uuid::new_v4().simple().to_string())
-}
-
-/// Writes `bytes` to `dest` atomically and durably, with `mode` on Unix if given.
-fn write_file(tmp_dir: &Path, dest: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let tmp = temp_path(tmp_dir);
-    let result = (|| {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        if let Some(mode) = mode {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(mode);
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        let parent = dest.parent().unwrap_or(Path::new("."));
-        ensure_dir(parent)?;
-        fs::rename(&tmp, dest)?;
-        sync_dir(parent)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]

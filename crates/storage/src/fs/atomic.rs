@@ -1,5 +1,5 @@
 //! Durable, atomic file operations, shared with the Notary v1 trust data store that lives in
-//! the same root (`sync_dir`, `ensure_dir` and `remove` are public for it).
+//! the same root (the helpers it needs are public).
 //!
 //! Every file the store publishes is written to a temporary file under `tmp/` on the same
 //! filesystem, flushed with `fsync`, and renamed into place; the directory that received it is
@@ -39,7 +39,7 @@ pub fn ensure_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// A fresh temporary path under `tmp_dir`.
-pub(crate) fn temp_path(tmp_dir: &Path) -> PathBuf {
+pub fn temp_path(tmp_dir: &Path) -> PathBuf {
     tmp_dir.join(uuid::Uuid::new_v4().simple().to_string())
 }
 
@@ -53,9 +53,29 @@ pub(crate) fn publish(src: &Path, dest: &Path) -> io::Result<()> {
 
 /// Writes `bytes` to `dest` atomically and durably.
 pub(crate) fn write_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_file_with_mode(tmp_dir, dest, bytes, None)
+}
+
+/// Writes `bytes` to `dest` atomically and durably, created with `mode` on Unix if given
+/// (before any byte is written, so a private file is never readable by others).
+pub fn write_file_with_mode(
+    tmp_dir: &Path,
+    dest: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+) -> io::Result<()> {
     let tmp = temp_path(tmp_dir);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         publish(&tmp, dest)
@@ -107,7 +127,7 @@ pub fn remove(path: &Path) -> io::Result<bool> {
 }
 
 /// Reads a small file, or `None` when it does not exist.
-pub(crate) fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
+pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
