@@ -137,8 +137,9 @@ fn health_and_base_answer_and_unknown_trust_paths_are_metadata_not_found() {
         let (code, _) = get(&server, path).error(404);
         assert_eq!(code, "METADATA_NOT_FOUND", "{path}");
     }
-    // The registry still answers its own paths.
-    assert_eq!(get(&server, "/v2/a/b/tags/list").status, 404);
+    // The registry still answers its own paths, with its own error codes.
+    let (code, _) = get(&server, "/v2/a/b/tags/list").error(404);
+    assert_eq!(code, "NAME_UNKNOWN");
 }
 
 #[test]
